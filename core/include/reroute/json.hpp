@@ -1,0 +1,44 @@
+// A small JSON reader and writer with JavaScript's exact semantics: parse accepts precisely what
+// JSON.parse accepts (chat-errors.md 6.5) and the writers produce JSON.stringify's bytes (6.2).
+// Used for envelope headers and provider error bodies, where pulling Boost.JSON into the WASM
+// module would cost more than the whole feature. Never throws, never recurses without bound.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace reroute::json {
+
+enum class Kind { null, boolean, number, string, array, object };
+
+struct Value {
+    Kind kind = Kind::null;
+    bool boolean = false;
+    double number = 0;  // out-of-range magnitudes are +/-infinity, as in JavaScript
+    std::string string;  // UTF-8
+    std::vector<Value> items;                            // array
+    std::vector<std::pair<std::string, Value>> members;  // object, in source order, duplicates kept
+
+    // The member's value; when a key occurs twice the last occurrence wins (JSON.parse).
+    const Value* find(std::string_view key) const noexcept;
+    bool is_string() const noexcept { return kind == Kind::string; }
+    bool is_number() const noexcept { return kind == Kind::number; }
+    bool is_object() const noexcept { return kind == Kind::object; }
+};
+
+// Nesting deeper than this is rejected rather than risking the stack.
+inline constexpr std::size_t kMaxDepth = 512;
+
+// JSON.parse: one value with optional JSON whitespace around it; nullopt on any error.
+std::optional<Value> parse(std::string_view text);
+
+// JSON.stringify of a string, quotes included, appended to out.
+void write_string(std::string& out, std::string_view utf8);
+// JavaScript's Number#toString for finite values (shortest round-trip form).
+void write_number(std::string& out, double value);
+
+}  // namespace reroute::json
