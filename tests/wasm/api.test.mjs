@@ -1,0 +1,76 @@
+// The JS API: plain objects in and out, absent fields absent, and no exception for any input.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { loadReroute, wasmBytes } from './helpers.mjs';
+
+const reroute = await loadReroute(wasmBytes());
+
+test('decodeEnvelope leaves absent fields absent, never empty strings', () => {
+  const decoded = reroute.decodeEnvelope('plain provider error string');
+  assert.deepEqual(Object.keys(decoded), ['raw']);
+  assert.deepEqual(reroute.decodeEnvelope(''), {});
+  assert.deepEqual(reroute.decodeEnvelope(null), {});
+  assert.deepEqual(reroute.decodeEnvelope(undefined), {});
+});
+
+test('an envelope round-trips through encode and decode', () => {
+  const fields = { code: 'rate_limited', provider: 'openrouter', model: 'anthropic/claude', tried: 2, raw: 'HTTP 429\nslow down' };
+  const stored = reroute.encodeEnvelope(fields);
+  assert.ok(stored.startsWith('TALE_ERR1 %7B'));
+  assert.deepEqual(reroute.decodeEnvelope(stored), {
+    code: 'rate_limited', provider: 'openrouter', model: 'anthropic/claude', triedCount: 2, raw: 'HTTP 429\nslow down',
+  });
+});
+
+test('the retry hint travels as an extra header member', () => {
+  const stored = reroute.encodeEnvelope({ code: 'rate_limited', retryAfterMs: 2000 });
+  assert.equal(reroute.decodeEnvelope(stored).retryAfterMs, 2000);
+});
+
+test('classify accepts any JS value', () => {
+  assert.equal(reroute.classify('Rate limit exceeded'), 'rate_limited');
+  assert.equal(reroute.classify({ statusCode: 503 }), 'provider_error');
+  assert.equal(reroute.classify({ data: { code: 'CHAT_MODEL_UNKNOWN' } }), 'model_not_found');
+  assert.equal(reroute.classify({ error: { code: 1311 } }), 'model_not_entitled');
+  for (const odd of [null, undefined, 42, true, [], Symbol('x'), () => 1, { status: '402' }]) {
+    assert.equal(reroute.classify(odd), 'generic', String(typeof odd));
+  }
+  assert.equal(reroute.classifyMessage('DNS lookup failed'), 'provider_unreachable');
+});
+
+test('wrong input types give defined results, never an exception', () => {
+  assert.equal(typeof reroute.encodeEnvelope(null), 'string');
+  assert.equal(reroute.sanitize(42).code, 'generic');
+  assert.deepEqual(reroute.restProjection(undefined), { error: 'The turn failed.' });
+  assert.equal(reroute.hint(null).key, 'errorGeneratingDescription');
+  assert.equal(reroute.parseNotice(7), null);
+  assert.deepEqual(reroute.autoSwitch(null), { switchTo: null, processed: [] });
+  assert.equal(reroute.retirement(undefined), 'none');
+  assert.equal(reroute.failureScope(null), 'terminal');
+});
+
+test('hint renders the named variant in each language', () => {
+  assert.deepEqual(reroute.hint({ code: 'rate_limited', provider: 'OpenRouter', locale: 'de' }), {
+    key: 'errorHintRateLimitedNamed',
+    text: 'Ratenlimit bei OpenRouter erreicht. Bitte warte einen Moment und versuche es erneut.',
+  });
+});
+
+test('scope keys carry only the fingerprint of the key', () => {
+  const keys = reroute.scopeKeys({ provider: 'openrouter', apiKey: 'sk-or-v1-secret', baseUrl: 'https://a' });
+  assert.equal(keys.credential, `cred:openrouter:${reroute.fingerprint('sk-or-v1-secret')}`);
+  assert.ok(!JSON.stringify(keys).includes('secret'));
+});
+
+test('a fallback notice formats, parses and renders', () => {
+  const content = reroute.formatNotice({ from: 'openai:gpt-5', to: 'anthropic/claude-opus-4.8', reason: 'rate_limited' });
+  assert.deepEqual(reroute.parseNotice(content), { from: 'openai:gpt-5', to: 'anthropic/claude-opus-4.8', reason: 'rate_limited' });
+  assert.equal(reroute.noticeText({ from: 'openai:gpt-5', to: 'anthropic/claude-opus-4.8', locale: 'fr' }),
+    'gpt-5 était indisponible — passage à claude-opus-4.8.');
+});
+
+test('a 1 MiB malformed envelope decodes to its raw text', () => {
+  const huge = 'TALE_ERR1 %7B' + '%'.repeat(1 << 20) + '\nrest';
+  assert.deepEqual(reroute.decodeEnvelope(huge), { raw: huge });
+});
