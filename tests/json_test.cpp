@@ -8,6 +8,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <vector>
 
 using reroute::json::Kind;
 using reroute::json::parse;
@@ -362,5 +363,58 @@ TEST_CASE("parse and write_string survive arbitrary bytes and only ever produce 
         const auto back = parse(q);
         REQUIRE(back);
         CHECK(back->kind == Kind::string);
+    }
+}
+
+TEST_CASE("scan accepts exactly what parse accepts and names the top-level kind") {
+    const std::string samples[] = {
+        "null", "true", " 42 ", "\"s\"", "[]", "{}", "[1,[2,{\"a\":[]}]]", "{\"a\":{\"b\":1},\"c\":[true]}",
+        "", "[1,]", "{\"a\":1,}", "01", "1.", "{\"a\" 1}", "[1}", "\"\\x\"", "\"a\x01\"", "{}x", "\xC2\xA0{}",
+        "{\"a\":1]", "[[[]]", "nul", "-", "{\"a\":}", "[\"\\ud800\"]"};
+    for (const auto& text : samples) {
+        const auto parsed = parse(text);
+        const auto kind = reroute::json::scan(text, nullptr, nullptr);
+        CHECK(kind.has_value() == parsed.has_value());
+        if (parsed && kind) CHECK(*kind == parsed->kind);
+    }
+    const std::size_t depth = reroute::json::kMaxDepth;
+    CHECK(reroute::json::scan(std::string(depth, '[') + std::string(depth, ']'), nullptr, nullptr));
+    CHECK_FALSE(reroute::json::scan(std::string(depth + 1, '[') + std::string(depth + 1, ']'), nullptr, nullptr));
+    CHECK_FALSE(reroute::json::scan(std::string(1'000'000, '{'), nullptr, nullptr));
+}
+
+TEST_CASE("scan reports each top-level member with its decoded key and exact value text") {
+    std::vector<std::pair<std::string, std::string>> seen;
+    const auto kind = reroute::json::scan(R"( {"code" : "generic", "\u0063ode":42,"n":{"code":"x","a":[1, 2]},"e":[] } )",
+                                          [&](std::string_view key, std::string_view value) {
+                                              seen.emplace_back(std::string(key), std::string(value));
+                                          });
+    REQUIRE(kind == Kind::object);
+    REQUIRE(seen.size() == 4);
+    CHECK(seen[0] == std::pair<std::string, std::string>{"code", "\"generic\""});
+    CHECK(seen[1] == std::pair<std::string, std::string>{"code", "42"});
+    CHECK(seen[2] == std::pair<std::string, std::string>{"n", R"({"code":"x","a":[1, 2]})"});
+    CHECK(seen[3] == std::pair<std::string, std::string>{"e", "[]"});
+    seen.clear();
+    CHECK(reroute::json::scan(R"([{"a":1}])", [&](std::string_view k, std::string_view v) {
+              seen.emplace_back(std::string(k), std::string(v));
+          }) == Kind::array);
+    CHECK(seen.empty());
+}
+
+TEST_CASE("scan agrees with parse on arbitrary bytes") {
+    std::mt19937 rng(11);
+    const std::string alphabet[] = {"{", "}", "[", "]", ":", ",", "\"", "\\", "u", "0", "1", "-", "e", ".", " ",
+                                    "true", "null", "\"k\"", "\xFF", "\x01", "a", "\r"};
+    for (int round = 0; round < 50000; ++round) {
+        std::string text;
+        const int len = int(rng() % 16);
+        for (int i = 0; i < len; ++i) text += alphabet[rng() % std::size(alphabet)];
+        const auto parsed = parse(text);
+        const auto kind = reroute::json::scan(text, [](std::string_view, std::string_view value) {
+            CHECK(parse(value).has_value());
+        });
+        CHECK(kind.has_value() == parsed.has_value());
+        if (parsed && kind) CHECK(*kind == parsed->kind);
     }
 }

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <cstdint>
 
 namespace reroute::json {
 namespace {
@@ -130,7 +131,7 @@ public:
                     ++i_;
                     v = std::move(f.value);  // empty container: complete at once
                 } else {
-                    if (c == '{' && !read_key(f.key)) return std::nullopt;
+                    if (c == '{' && !read_key(&f.key)) return std::nullopt;
                     stack.push_back(std::move(f));
                     skip_ws();
                     continue;
@@ -156,7 +157,7 @@ public:
                     skip_ws();
                     if (top.value.kind == Kind::object) {
                         top.key.clear();
-                        if (!read_key(top.key)) return std::nullopt;
+                        if (!read_key(&top.key)) return std::nullopt;
                         skip_ws();
                     }
                     break;  // read the next value
@@ -173,13 +174,87 @@ public:
         return done;
     }
 
+    // parse() without building: see json::scan.
+    std::optional<Kind> scan(MemberVisitor visit, void* context) {
+        // One bit per open container (set: object), innermost at depth - 1.
+        std::uint64_t is_object[kMaxDepth / 64 + 1] = {};
+        std::size_t depth = 0;
+        Kind top = Kind::null;
+        std::string key;               // the decoded key of the current top-level member
+        std::size_t member_start = 0;  // where the current top-level member's value starts
+
+        skip_ws();
+        for (;;) {
+            if (i_ >= s_.size()) return std::nullopt;
+            if (depth == 1 && top == Kind::object) member_start = i_;
+            const char c = s_[i_];
+            if (c == '{' || c == '[') {
+                if (depth >= kMaxDepth) return std::nullopt;
+                if (depth == 0) top = c == '{' ? Kind::object : Kind::array;
+                ++i_;
+                skip_ws();
+                if (i_ < s_.size() && s_[i_] == (c == '{' ? '}' : ']')) {
+                    ++i_;  // empty container: complete at once
+                } else {
+                    const std::uint64_t bit = std::uint64_t(1) << (depth % 64);
+                    if (c == '{') is_object[depth / 64] |= bit;
+                    else is_object[depth / 64] &= ~bit;
+                    ++depth;
+                    if (c == '{') {
+                        if (depth == 1) key.clear();
+                        if (!read_key(depth == 1 ? &key : nullptr)) return std::nullopt;
+                    }
+                    continue;
+                }
+            } else {
+                if (depth == 0) top = c == '"' ? Kind::string : c == 't' || c == 'f' ? Kind::boolean
+                                    : c == 'n' ? Kind::null : Kind::number;
+                if (!skip_scalar()) return std::nullopt;
+            }
+
+            // A value ended at i_: close every container that ends here too.
+            for (;;) {
+                if (depth == 0) {
+                    skip_ws();
+                    if (i_ != s_.size()) return std::nullopt;
+                    return top;
+                }
+                if (depth == 1 && top == Kind::object && visit)
+                    visit(context, key, s_.substr(member_start, i_ - member_start));
+                const bool in_object = (is_object[(depth - 1) / 64] >> ((depth - 1) % 64)) & 1;
+                skip_ws();
+                if (i_ >= s_.size()) return std::nullopt;
+                const char d = s_[i_];
+                if (d == ',') {
+                    ++i_;
+                    skip_ws();
+                    if (in_object) {
+                        if (depth == 1) key.clear();
+                        if (!read_key(depth == 1 ? &key : nullptr)) return std::nullopt;
+                    }
+                    break;  // read the next value
+                }
+                if (d != (in_object ? '}' : ']')) return std::nullopt;
+                ++i_;
+                --depth;
+            }
+        }
+    }
+
 private:
+    bool skip_scalar() {
+        const char c = s_[i_];
+        if (c == '"') return read_string(nullptr);
+        if (c == '-' || is_digit(c)) return read_number(nullptr);
+        return literal("true") || literal("false") || literal("null");
+    }
+
     void skip_ws() noexcept {
         while (i_ < s_.size() && is_json_ws(s_[i_])) ++i_;
     }
 
-    // A member key, the optional whitespace after it and the colon.
-    bool read_key(std::string& key) {
+    // A member key, the optional whitespace after it and the colon. key may be null (check only).
+    bool read_key(std::string* key) {
         if (i_ >= s_.size() || s_[i_] != '"') return false;
         if (!read_string(key)) return false;
         skip_ws();
@@ -193,11 +268,11 @@ private:
         const char c = s_[i_];
         if (c == '"') {
             v.kind = Kind::string;
-            return read_string(v.string);
+            return read_string(&v.string);
         }
         if (c == '-' || is_digit(c)) {
             v.kind = Kind::number;
-            return read_number(v.number);
+            return read_number(&v.number);
         }
         if (literal("true")) { v.kind = Kind::boolean; v.boolean = true; return true; }
         if (literal("false")) { v.kind = Kind::boolean; v.boolean = false; return true; }
@@ -211,7 +286,8 @@ private:
         return true;
     }
 
-    bool read_number(double& out) {
+    // out may be null (check only).
+    bool read_number(double* out) {
         const std::size_t start = i_;
         if (s_[i_] == '-') ++i_;
         if (i_ >= s_.size() || !is_digit(s_[i_])) return false;
@@ -231,7 +307,7 @@ private:
             if (i_ >= s_.size() || !is_digit(s_[i_])) return false;
             while (i_ < s_.size() && is_digit(s_[i_])) ++i_;
         }
-        out = to_double(s_.data() + start, s_.data() + i_);
+        if (out) *out = to_double(s_.data() + start, s_.data() + i_);
         return true;
     }
 
@@ -248,8 +324,8 @@ private:
         return true;
     }
 
-    // At the opening quote. Appends the decoded text to out.
-    bool read_string(std::string& out) {
+    // At the opening quote. Appends the decoded text to *out, or only checks when out is null.
+    bool read_string(std::string* out) {
         ++i_;
         for (;;) {
             // Copy the longest run of plain ASCII in one go.
@@ -259,7 +335,7 @@ private:
                 if (b == '"' || b == '\\' || b < 0x20 || b >= 0x80) break;
                 ++j;
             }
-            out.append(s_.data() + i_, j - i_);
+            if (out) out->append(s_.data() + i_, j - i_);
             i_ = j;
             if (i_ >= s_.size()) return false;
             const auto b = static_cast<unsigned char>(s_[i_]);
@@ -270,8 +346,10 @@ private:
             if (b < 0x20) return false;  // raw control characters are not allowed
             if (b >= 0x80) {
                 const Unit u = next_unit(s_, i_);
-                if (u.valid) out.append(s_.data() + i_, u.len);
-                else out += kReplacement;
+                if (out) {
+                    if (u.valid) out->append(s_.data() + i_, u.len);
+                    else *out += kReplacement;
+                }
                 i_ += u.len;
                 continue;
             }
@@ -279,15 +357,16 @@ private:
             ++i_;
             if (i_ >= s_.size()) return false;
             const char e = s_[i_++];
+            char plain;
             switch (e) {
-                case '"': out += '"'; break;
-                case '\\': out += '\\'; break;
-                case '/': out += '/'; break;
-                case 'b': out += '\b'; break;
-                case 'f': out += '\f'; break;
-                case 'n': out += '\n'; break;
-                case 'r': out += '\r'; break;
-                case 't': out += '\t'; break;
+                case '"': plain = '"'; break;
+                case '\\': plain = '\\'; break;
+                case '/': plain = '/'; break;
+                case 'b': plain = '\b'; break;
+                case 'f': plain = '\f'; break;
+                case 'n': plain = '\n'; break;
+                case 'r': plain = '\r'; break;
+                case 't': plain = '\t'; break;
                 case 'u': {
                     char32_t cp;
                     if (!read_hex4(cp)) return false;
@@ -301,12 +380,13 @@ private:
                             i_ = save;  // not a pair: the next escape is read on its own
                         }
                     }
-                    put_utf8(out, cp);  // a lone surrogate becomes its 3-byte form, one unit
-                    break;
+                    if (out) put_utf8(*out, cp);  // a lone surrogate becomes its 3-byte form, one unit
+                    continue;
                 }
                 default:
                     return false;
             }
+            if (out) *out += plain;
         }
     }
 
@@ -413,6 +493,10 @@ const Value* Value::find(std::string_view key) const noexcept {
 
 std::optional<Value> parse(std::string_view text) {
     return Reader(text).run();
+}
+
+std::optional<Kind> scan(std::string_view text, MemberVisitor on_member, void* context) {
+    return Reader(text).scan(on_member, context);
 }
 
 void write_string(std::string& out, std::string_view utf8) {

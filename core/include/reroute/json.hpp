@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -35,6 +36,25 @@ inline constexpr std::size_t kMaxDepth = 512;
 
 // JSON.parse: one value with optional JSON whitespace around it; nullopt on any error.
 std::optional<Value> parse(std::string_view text);
+
+// A lean pass for picking a few members without building the document. It checks text exactly as
+// parse() does and returns the kind of the top-level value (nullopt where parse() fails). When the
+// top-level value is an object, on_member(context, key, value_text) is called for each of its
+// members in source order (duplicates included), with the decoded key and the exact source text
+// of the member's value, itself a text that parse() accepts. A failure may be found after some
+// calls were made: discard what they gathered when nullopt comes back. value_text views text;
+// key is valid only during the call.
+using MemberVisitor = void (*)(void* context, std::string_view key, std::string_view value_text);
+std::optional<Kind> scan(std::string_view text, MemberVisitor on_member, void* context);
+template <class F>
+std::optional<Kind> scan(std::string_view text, F&& on_member) {
+    return scan(
+        text,
+        [](void* context, std::string_view key, std::string_view value_text) {
+            (*static_cast<std::remove_reference_t<F>*>(context))(key, value_text);
+        },
+        const_cast<void*>(static_cast<const void*>(&on_member)));
+}
 
 // JSON.stringify of a string, quotes included, appended to out.
 void write_string(std::string& out, std::string_view utf8);

@@ -1,0 +1,477 @@
+#include "reroute/envelope.hpp"
+
+#include <cmath>
+#include <cstring>
+
+#include "reroute/json.hpp"
+
+namespace reroute {
+namespace {
+
+constexpr char kUpperHex[] = "0123456789ABCDEF";
+
+// encodeURIComponent's unreserved set: A-Z a-z 0-9 - _ . ! ~ * ' ( )
+constexpr bool is_unreserved(unsigned char c) noexcept {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == '!' || c == '~' || c == '*' || c == '\'' || c == '(' || c == ')';
+}
+
+struct UnreservedTable {
+    bool keep[256] = {};
+    constexpr UnreservedTable() {
+        for (int c = 0; c < 128; ++c) keep[c] = is_unreserved(static_cast<unsigned char>(c));
+    }
+};
+constexpr UnreservedTable kUnreserved;
+
+// One UTF-8 sequence at s[i]: its code point and length, or invalid (length 1). The 3-byte form of
+// a surrogate (how JavaScript hosts hand over a lone surrogate) is reported as that surrogate.
+struct Unit {
+    char32_t cp;
+    std::size_t len;
+    bool valid;
+};
+
+Unit next_unit(std::string_view s, std::size_t i) noexcept {
+    const auto b0 = static_cast<unsigned char>(s[i]);
+    if (b0 < 0x80) return {b0, 1, true};
+    std::size_t need;
+    char32_t cp;
+    char32_t min;
+    if (b0 >= 0xC2 && b0 <= 0xDF) { need = 1; cp = b0 & 0x1F; min = 0x80; }
+    else if ((b0 & 0xF0) == 0xE0) { need = 2; cp = b0 & 0x0F; min = 0x800; }
+    else if (b0 >= 0xF0 && b0 <= 0xF4) { need = 3; cp = b0 & 0x07; min = 0x10000; }
+    else return {b0, 1, false};
+    if (s.size() - i <= need) return {b0, 1, false};
+    for (std::size_t k = 1; k <= need; ++k) {
+        const auto b = static_cast<unsigned char>(s[i + k]);
+        if ((b & 0xC0) != 0x80) return {b0, 1, false};
+        cp = (cp << 6) | (b & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF) return {b0, 1, false};
+    return {cp, need + 1, true};
+}
+
+void put_escaped_byte(std::string& out, unsigned char b) {
+    const char esc[3] = {'%', kUpperHex[b >> 4], kUpperHex[b & 0xF]};
+    out.append(esc, 3);
+}
+
+void put_escaped_scalar(std::string& out, char32_t cp) {
+    if (cp < 0x800) {
+        put_escaped_byte(out, static_cast<unsigned char>(0xC0 | (cp >> 6)));
+    } else if (cp < 0x10000) {
+        put_escaped_byte(out, static_cast<unsigned char>(0xE0 | (cp >> 12)));
+        put_escaped_byte(out, static_cast<unsigned char>(0x80 | ((cp >> 6) & 0x3F)));
+    } else {
+        put_escaped_byte(out, static_cast<unsigned char>(0xF0 | (cp >> 18)));
+        put_escaped_byte(out, static_cast<unsigned char>(0x80 | ((cp >> 12) & 0x3F)));
+        put_escaped_byte(out, static_cast<unsigned char>(0x80 | ((cp >> 6) & 0x3F)));
+    }
+    put_escaped_byte(out, static_cast<unsigned char>(0x80 | (cp & 0x3F)));
+}
+
+struct HexTable {
+    signed char value[256] = {};
+    constexpr HexTable() {
+        for (int c = 0; c < 256; ++c) value[c] = -1;
+        for (int c = 0; c < 10; ++c) value['0' + c] = static_cast<signed char>(c);
+        for (int c = 0; c < 6; ++c) {
+            value['a' + c] = static_cast<signed char>(10 + c);
+            value['A' + c] = static_cast<signed char>(10 + c);
+        }
+    }
+};
+constexpr HexTable kHex;
+
+// The byte of "%XX" at text[i], or -1.
+inline int escaped_byte(std::string_view text, std::size_t i) noexcept {
+    if (text.size() - i < 3 || text[i] != '%') return -1;
+    const int hi = kHex.value[static_cast<unsigned char>(text[i + 1])];
+    const int lo = kHex.value[static_cast<unsigned char>(text[i + 2])];
+    if ((hi | lo) < 0) return -1;
+    return hi * 16 + lo;
+}
+
+constexpr std::size_t kDecodeFailed = std::size_t(-1);
+
+// decodeURIComponent into out, which has room for text.size() bytes (decoding never grows text).
+// Returns the decoded length, or kDecodeFailed.
+std::size_t percent_decode_to(std::string_view text, char* out) noexcept {
+    std::size_t n = 0;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        if (text[i] != '%') {
+            std::size_t j = i + 1;
+            while (j < text.size() && text[j] != '%') ++j;
+            std::memcpy(out + n, text.data() + i, j - i);
+            n += j - i;
+            i = j;
+            continue;
+        }
+        const int b0 = escaped_byte(text, i);
+        if (b0 < 0) return kDecodeFailed;
+        i += 3;
+        if (b0 < 0x80) {
+            out[n++] = char(b0);
+            continue;
+        }
+        std::size_t need;
+        char32_t cp;
+        char32_t min;
+        if ((b0 & 0xE0) == 0xC0) { need = 1; cp = char32_t(b0 & 0x1F); min = 0x80; }
+        else if ((b0 & 0xF0) == 0xE0) { need = 2; cp = char32_t(b0 & 0x0F); min = 0x800; }
+        else if ((b0 & 0xF8) == 0xF0) { need = 3; cp = char32_t(b0 & 0x07); min = 0x10000; }
+        else return kDecodeFailed;  // a continuation byte or 11111xxx cannot start a character
+        out[n] = char(b0);
+        for (std::size_t k = 1; k <= need; ++k) {
+            const int b = escaped_byte(text, i);
+            if (b < 0 || (b & 0xC0) != 0x80) return kDecodeFailed;
+            out[n + k] = char(b);
+            cp = (cp << 6) | char32_t(b & 0x3F);
+            i += 3;
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return kDecodeFailed;
+        n += need + 1;
+    }
+    return n;
+}
+
+// The header members a reader takes (6.4 step 7, plus the reroute extra). Each occurrence of a
+// member sets or clears its field, so the last occurrence wins, as in JSON.parse.
+enum class Member { code, provider, model, tried, retry_after_ms, other };
+
+Member member_of(std::string_view key) noexcept {
+    if (key == "code") return Member::code;
+    if (key == "provider") return Member::provider;
+    if (key == "model") return Member::model;
+    if (key == "tried") return Member::tried;
+    if (key == "retryAfterMs") return Member::retry_after_ms;
+    return Member::other;
+}
+
+void apply_string(DecodedEnvelope& d, Member m, std::string_view s) {
+    switch (m) {
+        case Member::code: d.code = parse_error_code(s); break;
+        case Member::provider: d.provider = s.empty() ? std::nullopt : std::optional<std::string>(s); break;
+        case Member::model: d.model = s.empty() ? std::nullopt : std::optional<std::string>(s); break;
+        case Member::tried: d.tried_count.reset(); break;
+        case Member::retry_after_ms: d.retry_after_ms.reset(); break;
+        case Member::other: break;
+    }
+}
+
+void apply_number(DecodedEnvelope& d, Member m, double n) {
+    switch (m) {
+        case Member::code: d.code.reset(); break;
+        case Member::provider: d.provider.reset(); break;
+        case Member::model: d.model.reset(); break;
+        case Member::tried:
+            if (std::isfinite(n) && n > 0) d.tried_count = n;
+            else d.tried_count.reset();
+            break;
+        case Member::retry_after_ms:
+            if (std::isfinite(n) && n >= 0) d.retry_after_ms = n;
+            else d.retry_after_ms.reset();
+            break;
+        case Member::other: break;
+    }
+}
+
+// null, a boolean, an object or an array: no member takes it.
+void apply_other(DecodedEnvelope& d, Member m) {
+    switch (m) {
+        case Member::code: d.code.reset(); break;
+        case Member::provider: d.provider.reset(); break;
+        case Member::model: d.model.reset(); break;
+        case Member::tried: d.tried_count.reset(); break;
+        case Member::retry_after_ms: d.retry_after_ms.reset(); break;
+        case Member::other: break;
+    }
+}
+
+// The general reader: percent-decode the header (on the stack when it is small), then read it
+// with the lean JSON pass. False where 6.4 steps 4-6 give up.
+bool read_header(std::string_view encoded, DecodedEnvelope& d) {
+    char small[512];
+    std::string large;
+    char* buffer = small;
+    if (encoded.size() > sizeof small) {
+        large.resize(encoded.size());
+        buffer = large.data();
+    }
+    const std::size_t header_size = percent_decode_to(encoded, buffer);
+    if (header_size == kDecodeFailed) return false;
+    const std::string_view header(buffer, header_size);
+
+    const std::optional<json::Kind> kind = json::scan(header, [&](std::string_view key, std::string_view value_text) {
+        const Member m = member_of(key);
+        if (m == Member::other) return;
+        const std::optional<json::Value> v = json::parse(value_text);  // scalars only build a scalar
+        if (!v) return;  // cannot happen: scan hands over valid texts
+        if (v->is_string()) apply_string(d, m, v->string);
+        else if (v->is_number()) apply_number(d, m, v->number);
+        else apply_other(d, m);
+    });
+    // null, a number, a string or a boolean is no header; an array is one with no members.
+    return kind && (*kind == json::Kind::object || *kind == json::Kind::array);
+}
+
+// The fast reader for the header as writers produce it: a percent-encoded object without
+// whitespace whose keys and string values are printable ASCII without backslashes, and whose
+// values are strings or numbers. It reads straight from the encoded text and gives exactly what
+// read_header gives; on anything else it returns false and read_header takes over.
+bool read_plain_header(std::string_view e, DecodedEnvelope& d) {
+    char text[512];  // the current string value, decoded
+    if (e.size() > sizeof text) return false;
+    std::size_t i = 0;
+    const auto next = [&]() -> int {  // the next decoded byte; -1 at the end or on a bad escape
+        if (i >= e.size()) return -1;
+        if (e[i] != '%') return static_cast<unsigned char>(e[i++]);
+        const int b = escaped_byte(e, i);
+        if (b < 0) return -1;
+        i += 3;
+        return b;
+    };
+    const auto plain = [](int c) { return c >= 0x20 && c <= 0x7E && c != '"' && c != '\\'; };
+
+    if (next() != '{') return false;
+    int c = next();
+    if (c == '}') return i == e.size();
+    for (;;) {
+        if (c != '"') return false;
+        char key[16];
+        std::size_t key_len = 0;
+        bool long_key = false;
+        while (plain(c = next())) {
+            if (key_len < sizeof key) key[key_len++] = char(c);
+            else long_key = true;
+        }
+        if (c != '"' || next() != ':') return false;
+        const Member m = long_key ? Member::other : member_of(std::string_view(key, key_len));
+
+        c = next();
+        if (c == '"') {
+            std::size_t len = 0;  // decoding never grows the text, so the value fits
+            while (plain(c = next())) text[len++] = char(c);
+            apply_string(d, m, std::string_view(text, len));
+            if (c != '"') return false;
+            c = next();
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            std::size_t len = 0;
+            while (c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E' || (c >= '0' && c <= '9')) {
+                text[len++] = char(c);
+                c = next();
+            }
+            const std::optional<json::Value> v = json::parse(std::string_view(text, len));
+            if (!v || !v->is_number()) return false;
+            apply_number(d, m, v->number);
+        } else {
+            return false;
+        }
+        if (c == '}') return i == e.size();
+        if (c != ',') return false;
+        c = next();
+    }
+}
+
+// What one ASCII byte of a header string value becomes once JSON-quoted (6.2) and then
+// percent-encoded (6.3). Empty: the byte itself.
+struct QuotedAsciiTable {
+    char text[128][7] = {};
+    constexpr QuotedAsciiTable() {
+        for (int c = 0; c < 128; ++c) {
+            char* t = text[c];
+            const auto escape = [&](char e) {
+                t[0] = '%', t[1] = '5', t[2] = 'C', t[3] = e;  // "\" + e
+            };
+            if (c == '"') t[0] = '%', t[1] = '5', t[2] = 'C', t[3] = '%', t[4] = '2', t[5] = '2';
+            else if (c == '\\') t[0] = '%', t[1] = '5', t[2] = 'C', t[3] = '%', t[4] = '5', t[5] = 'C';
+            else if (c == '\b') escape('b');
+            else if (c == '\f') escape('f');
+            else if (c == '\n') escape('n');
+            else if (c == '\r') escape('r');
+            else if (c == '\t') escape('t');
+            else if (c < 0x20) {  // "\u00xx", lowercase hex: the hex digits need no escape
+                escape('u');
+                t[4] = '0', t[5] = '0';
+                // the two hex digits are appended by the caller
+            } else if (!is_unreserved(static_cast<unsigned char>(c))) {
+                t[0] = '%', t[1] = kUpperHex[c >> 4], t[2] = kUpperHex[c & 0xF];
+            }
+        }
+    }
+};
+constexpr QuotedAsciiTable kQuotedAscii;
+constexpr char kLowerHex[] = "0123456789abcdef";
+
+// JSON.stringify(value) then encodeURIComponent, in one pass.
+void append_quoted_encoded(std::string& out, std::string_view value) {
+    out += "%22";
+    std::size_t i = 0;
+    while (i < value.size()) {
+        std::size_t j = i;
+        while (j < value.size() && kUnreserved.keep[static_cast<unsigned char>(value[j])]) ++j;
+        out.append(value.data() + i, j - i);
+        i = j;
+        if (i >= value.size()) break;
+        const auto b = static_cast<unsigned char>(value[i]);
+        if (b < 0x80) {
+            out += kQuotedAscii.text[b];
+            if (b < 0x20 && kQuotedAscii.text[b][3] == 'u') {
+                out += kLowerHex[b >> 4];
+                out += kLowerHex[b & 0xF];
+            }
+            ++i;
+            continue;
+        }
+        const Unit u = next_unit(value, i);
+        if (u.valid && (u.cp < 0xD800 || u.cp > 0xDFFF)) {
+            for (std::size_t k = 0; k < u.len; ++k) put_escaped_byte(out, static_cast<unsigned char>(value[i + k]));
+            i += u.len;
+            continue;
+        }
+        // A surrogate form or an invalid byte: as json::write_string writes it (a pair of 3-byte
+        // halves joined, a lone surrogate as \uXXXX, an invalid byte as U+FFFD), then encoded.
+        std::size_t len = u.len;
+        if (u.valid && u.cp <= 0xDBFF && i + 3 < value.size()) {
+            const Unit low = next_unit(value, i + 3);
+            if (low.valid && low.cp >= 0xDC00 && low.cp <= 0xDFFF) len = 6;
+        }
+        std::string quoted;
+        json::write_string(quoted, value.substr(i, len));
+        percent_encode(out, std::string_view(quoted).substr(1, quoted.size() - 2));
+        i += len;
+    }
+    out += "%22";
+}
+
+// Number#toString, encoded: only the "+" of an exponent needs an escape.
+void append_number_encoded(std::string& out, double value) {
+    std::string text;
+    json::write_number(text, value);
+    for (const char c : text) {
+        if (c == '+') out += "%2B";
+        else out += c;
+    }
+}
+
+// The percent-encoded '{' or ',' and the percent-encoded quoted key and colon.
+void append_member_key(std::string& out, bool& first, std::string_view encoded_key_and_colon) {
+    out += first ? "%7B" : "%2C";
+    first = false;
+    out += encoded_key_and_colon;
+}
+
+}  // namespace
+
+void percent_encode(std::string& out, std::string_view utf8) {
+    out.reserve(out.size() + utf8.size() + utf8.size() / 2);
+    std::size_t i = 0;
+    while (i < utf8.size()) {
+        std::size_t j = i;
+        while (j < utf8.size() && kUnreserved.keep[static_cast<unsigned char>(utf8[j])]) ++j;
+        out.append(utf8.data() + i, j - i);
+        i = j;
+        if (i >= utf8.size()) break;
+        const auto b = static_cast<unsigned char>(utf8[i]);
+        if (b < 0x80) {
+            put_escaped_byte(out, b);
+            ++i;
+            continue;
+        }
+        const Unit u = next_unit(utf8, i);
+        if (u.valid && u.cp >= 0xD800 && u.cp <= 0xDBFF && i + 3 < utf8.size()) {
+            const Unit low = next_unit(utf8, i + 3);
+            if (low.valid && low.cp >= 0xDC00 && low.cp <= 0xDFFF) {
+                // Two 3-byte halves of one pair: one character in JavaScript.
+                put_escaped_scalar(out, 0x10000 + ((u.cp - 0xD800) << 10) + (low.cp - 0xDC00));
+                i += 6;
+                continue;
+            }
+        }
+        if (!u.valid || (u.cp >= 0xD800 && u.cp <= 0xDFFF)) {
+            out += "%EF%BF%BD";  // U+FFFD where JavaScript would throw
+        } else {
+            for (std::size_t k = 0; k < u.len; ++k) put_escaped_byte(out, static_cast<unsigned char>(utf8[i + k]));
+        }
+        i += u.len;
+    }
+}
+
+std::string percent_encode(std::string_view utf8) {
+    std::string out;
+    percent_encode(out, utf8);
+    return out;
+}
+
+std::optional<std::string> percent_decode(std::string_view text) {
+    std::string out(text.size(), '\0');
+    const std::size_t n = percent_decode_to(text, out.data());
+    if (n == kDecodeFailed) return std::nullopt;
+    out.resize(n);
+    return out;
+}
+
+std::string encode_envelope(const EnvelopeFields& f) {
+    // The header is written already percent-encoded: JSON.stringify and encodeURIComponent fused.
+    const std::size_t names = (f.code ? f.code->size() : 0) + (f.provider ? f.provider->size() : 0) +
+                              (f.model ? f.model->size() : 0);
+    const std::size_t raw_size = f.raw ? f.raw->size() : 0;
+    std::string out;
+    out.reserve(kEnvelopePrefix.size() + 140 + names + names / 2 + 1 + raw_size);
+    out += kEnvelopePrefix;
+    bool first = true;
+    if (f.code) {
+        append_member_key(out, first, "%22code%22%3A");
+        append_quoted_encoded(out, *f.code);
+    }
+    if (f.provider) {
+        append_member_key(out, first, "%22provider%22%3A");
+        append_quoted_encoded(out, *f.provider);
+    }
+    if (f.model) {
+        append_member_key(out, first, "%22model%22%3A");
+        append_quoted_encoded(out, *f.model);
+    }
+    if (f.tried) {
+        append_member_key(out, first, "%22tried%22%3A");
+        append_number_encoded(out, *f.tried);
+    }
+    if (f.retry_after_ms) {
+        append_member_key(out, first, "%22retryAfterMs%22%3A");
+        append_number_encoded(out, *f.retry_after_ms);
+    }
+    out += first ? "%7B%7D" : "%7D";
+    out += '\n';
+    if (f.raw) out += *f.raw;
+    return out;
+}
+
+DecodedEnvelope decode_envelope(std::optional<std::string_view> stored) {
+    DecodedEnvelope d;
+    if (!stored || stored->empty()) return d;
+    const std::string_view value = *stored;
+
+    // Only LF splits; a CR stays in the first line (where it is JSON whitespace) or in the tail.
+    const std::size_t lf = value.find('\n');
+    const std::string_view first_line = value.substr(0, lf);
+    const std::string_view tail = lf == std::string_view::npos ? std::string_view() : value.substr(lf + 1);
+
+    const auto whole_as_raw = [&] {
+        DecodedEnvelope r;
+        r.raw = std::string(value);
+        return r;
+    };
+    if (first_line.substr(0, kEnvelopePrefix.size()) != kEnvelopePrefix) return whole_as_raw();
+
+    const std::string_view encoded = first_line.substr(kEnvelopePrefix.size());
+    if (!read_plain_header(encoded, d)) {
+        d = DecodedEnvelope();
+        if (!read_header(encoded, d)) return whole_as_raw();
+    }
+    if (!tail.empty()) d.raw = std::string(tail);
+    return d;
+}
+
+}  // namespace reroute
