@@ -290,6 +290,9 @@ struct ResolvedTarget {
     std::string upstream_model;                  // Model::upstream_id()
     std::size_t model_index = 0;                 // into Config::models
     Policies policies;                           // effective: defaults, then every ancestor
+    // Some node between the root and this target has weight 0 (drained, II.10): it is listed for
+    // explain and admin views but never planned.
+    bool drained = false;
 };
 
 // A child of a resolved group: a target or another group, by index.
@@ -313,8 +316,10 @@ struct ResolvedGroup {
 };
 
 // Targets are in depth-first, configured order: the order a pure fallback walk would use.
-// groups[0] is the route's root. A route referenced from another route is inlined (its groups and
-// targets are copied in place, with the referencing context's inherited policies).
+// groups[0] is the route's root. A route referenced from another route is inlined: its root group
+// and everything under it appear in place of the reference. Policies there are, in order: what the
+// reference inherits, the referenced route's own overrides, then the reference node's overrides.
+// A child with weight 0 is drained: skipped by every strategy.
 struct ResolvedRoute {
     std::string name;
     std::vector<ResolvedTarget> targets;
@@ -382,8 +387,10 @@ struct SourcePosition {
 //   config.reference        a name that refers to nothing (provider, model, credential, endpoint,
 //                           route)
 //   config.duplicate        an id or name declared twice
+//   config.conflict         members that exclude each other (base_url and endpoints; balance
+//                           without strategy loadbalance)
 //   config.reserved         a reserved name ("auto" route)
-//   config.too_large        the document exceeds the size or nesting limits
+//   config.too_large        the document exceeds a size or nesting limit (kMax* below)
 //   host.invalid_url        a base URL that does not parse as an http(s) URL (INVALID_URL)
 //   host.blocked            a metadata host, always refused (BLOCKED_HOST)
 //   host.private            a private host without opt-in (PRIVATE_HOST_BLOCKED)
@@ -412,6 +419,10 @@ struct Problem {
 inline constexpr std::size_t kMaxConfigBytes = 4 * 1024 * 1024;
 inline constexpr std::size_t kMaxConfigDepth = 64;
 inline constexpr std::size_t kMaxProblems = 1000;  // further problems are dropped
+inline constexpr std::size_t kMaxResolvedTargets = 10000;  // per route: targets + groups, after
+                                                            // expansion and inlining
+inline constexpr std::size_t kMaxResolvedTotal = 100000;   // the same, summed over all routes
+inline constexpr std::size_t kMaxRouteNesting = 16;        // routes referencing routes, deepest chain
 
 struct ConfigResult {
     std::optional<Config> config;    // present exactly when no problem has Severity::error
