@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 /** Answer length in tokens when neither `len:T` nor a fault asks for more. */
 export const DEFAULT_TOKENS = 32;
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
-const MAX_LOG_ENTRIES = 10_000;
+const MAX_LOG_ENTRIES = 10_000; // kept at least; trimmed in batches
 const FILLER = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india',
   'juliet', 'kilo', 'lima', 'mike', 'november', 'oscar', 'papa', 'quebec', 'romeo', 'sierra',
   'tango', 'uniform', 'victor', 'whiskey', 'xray', 'yankee', 'zulu'];
@@ -87,11 +87,14 @@ const CLOUDFLARE_502 = '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\
 // `{ status, headers?, body }`, `{ reset: true }` or `{ hang: true }`, or nothing to go on.
 // `plan(p, args)` changes how the 200 answer is produced. Args are strings; `num` reads them.
 
-const num = (v, dflt) => {
+const MAX_COUNT = 100_000; // tokens, positions and K: enough for any test, small enough to build
+const MAX_MS = 2_147_483_647; // the longest setTimeout
+const num = (v, dflt, max = MAX_COUNT) => {
   if (v === undefined || v === '') return dflt;
   const n = Number(v);
-  return Number.isFinite(n) && n >= 0 ? n : dflt;
+  return Number.isFinite(n) && n >= 0 ? Math.min(Math.floor(n), max) : dflt;
 };
+const ms = (v, dflt) => num(v, dflt, MAX_MS);
 const json = (status, body, headers = {}) => ({ status, body, headers });
 const firstK = (ctx, k) => ctx.count <= num(k, 1);
 
@@ -99,19 +102,19 @@ export const FAULTS = {
   'healthy': { args: '', doc: 'normal answer (also any model name that is not a fault)' },
   '429-retry-after': {
     args: '[S=1][:K=1]', doc: 'first K requests of the scenario: 429 with `Retry-After: S` (seconds); then healthy',
-    respond: (ctx, [s, k]) => firstK(ctx, k) && json(429, BODIES.rateLimit(ctx.model), { 'retry-after': String(num(s, 1)) }),
+    respond: (ctx, [s, k]) => firstK(ctx, k) && json(429, BODIES.rateLimit(ctx.model), { 'retry-after': String(ms(s, 1)) }),
   },
   '429-retry-date': {
     args: '[S=1][:K=1]', doc: 'first K requests: 429 with `Retry-After` as an HTTP-date S s ahead (rounded up to the next whole second); then healthy',
     respond: (ctx, [s, k]) => {
       if (!firstK(ctx, k)) return null;
-      const at = Math.ceil((Date.now() + num(s, 1) * 1000) / 1000) * 1000;
+      const at = Math.ceil((Date.now() + ms(s, 1) * 1000) / 1000) * 1000;
       return json(429, BODIES.rateLimit(ctx.model), { 'retry-after': new Date(at).toUTCString() });
     },
   },
   '429-retry-after-ms': {
     args: '[MS=500][:K=1]', doc: 'first K requests: 429 with `retry-after-ms: MS` only; then healthy',
-    respond: (ctx, [ms, k]) => firstK(ctx, k) && json(429, BODIES.rateLimit(ctx.model), { 'retry-after-ms': String(num(ms, 500)) }),
+    respond: (ctx, [t, k]) => firstK(ctx, k) && json(429, BODIES.rateLimit(ctx.model), { 'retry-after-ms': String(ms(t, 500)) }),
   },
   '429-reset': {
     args: '[DUR=1s][:K=1]', doc: 'first K requests: 429 with `x-ratelimit-reset-requests: DUR` (e.g. `20ms`, `6m0s`); then healthy',
@@ -119,7 +122,7 @@ export const FAULTS = {
   },
   '429': {
     args: '[S]', doc: 'persistent 429 (OpenAI rate_limit_exceeded); `Retry-After: S` when S is given',
-    respond: (ctx, [s]) => json(429, BODIES.rateLimit(ctx.model), s === undefined ? {} : { 'retry-after': String(num(s, 1)) }),
+    respond: (ctx, [s]) => json(429, BODIES.rateLimit(ctx.model), s === undefined ? {} : { 'retry-after': String(ms(s, 1)) }),
   },
   '429-quota': { args: '', doc: '429 with OpenAI `insufficient_quota` body (how OpenAI really reports an empty balance)', respond: () => json(429, BODIES.quota()) },
   '402-quota': { args: '', doc: '402 with OpenAI `insufficient_quota` body', respond: () => json(402, BODIES.quota()) },
@@ -147,7 +150,7 @@ export const FAULTS = {
   },
   'flap': {
     args: '[MS=60000]', doc: '503 for the first MS ms after the scenario\'s first request; healthy after',
-    respond: (ctx, [ms]) => ctx.sinceFirstMs < num(ms, 60000) && json(503, BODIES.overloaded()),
+    respond: (ctx, [t]) => ctx.sinceFirstMs < ms(t, 60000) && json(503, BODIES.overloaded()),
   },
   'anthropic-overloaded': { args: '', doc: '529 with Anthropic `overloaded_error` body', respond: () => json(529, BODIES.anthropicOverloaded()) },
   'anthropic-rate-limit': { args: '', doc: '429 with Anthropic `rate_limit_error` body', respond: () => json(429, BODIES.anthropicRateLimit(), { 'retry-after': '1' }) },
@@ -164,10 +167,10 @@ export const FAULTS = {
   },
   'reset': { args: '', doc: 'TCP reset (RST) after reading the request, no response', respond: () => ({ reset: true }) },
   'no-response': { args: '', doc: 'accepts the request and never answers (until the client or the server closes)', respond: () => ({ hang: true }) },
-  'slow-headers': { args: '[MS=1000]', doc: 'sends nothing for MS ms, then answers normally', plan: (p, [ms]) => { p.headersMs = num(ms, 1000); } },
+  'slow-headers': { args: '[MS=1000]', doc: 'sends nothing for MS ms, then answers normally', plan: (p, [t]) => { p.headersMs = ms(t, 1000); } },
   'slow-first-token': {
     args: '[MS=1000]', doc: 'stream: headers at once, first frame after MS ms; non-stream: body after MS ms',
-    plan: (p, [ms]) => { p.firstTokenMs = num(ms, 1000); },
+    plan: (p, [t]) => { p.firstTokenMs = ms(t, 1000); },
   },
   'cut-after': {
     args: '[N=5][:rst]', doc: 'stream: N content tokens, then the socket is destroyed (FIN; `rst`: RST): no finish, no `[DONE]`; non-stream: half the body, then the same',
@@ -179,7 +182,7 @@ export const FAULTS = {
   },
   'stall': {
     args: '[N=5][:MS]', doc: 'stream: N tokens, silence for MS ms (forever without MS), then the rest; non-stream: body after MS ms (never without MS)',
-    plan: (p, [n, ms]) => { p.stallAt = num(n, 5); p.stallMs = ms === undefined ? Infinity : num(ms, Infinity); },
+    plan: (p, [n, t]) => { p.stallAt = num(n, 5); p.stallMs = t === undefined ? Infinity : ms(t, Infinity); },
   },
   'malformed-at': {
     args: '[N=5]', doc: 'stream: after N tokens one `data:` frame of invalid JSON, then the rest and `[DONE]`; non-stream: invalid JSON body',
@@ -204,12 +207,12 @@ export const FAULTS = {
   },
   'slow-drip': {
     args: '[MS=200][:T=10]', doc: 'T tokens, one every MS ms (stream); non-stream: body after T×MS ms',
-    plan: (p, [ms, t]) => { p.tokenMs = num(ms, 200); p.len = num(t, 10); },
+    plan: (p, [t, n]) => { p.tokenMs = ms(t, 200); p.len = num(n, 10); },
   },
   'empty': { args: '', doc: '`finish_reason: stop` with no content (stream: role frame, finish, `[DONE]`)', plan: (p) => { p.len = 0; } },
   'preamble': {
     args: '[K=3][:MS=0]', doc: 'stream: K frames without content before the first token (cycling: role-only delta, empty content delta, SSE comment), MS ms apart',
-    plan: (p, [k, ms]) => { p.preamble = num(k, 3); p.preambleMs = num(ms, 0); },
+    plan: (p, [k, t]) => { p.preamble = num(k, 3); p.preambleMs = ms(t, 0); },
   },
   'len': { args: 'T', doc: 'answer length in tokens (default 32; capped by `max_tokens`, then `finish_reason: length`)', plan: (p, [t]) => { p.len = num(t, DEFAULT_TOKENS); } },
   'tool-call': {
@@ -279,8 +282,11 @@ function buildAnswer(body, plan) {
   if (plan.tool) {
     tokens = TOOL_ARGS.slice();
   } else if (prefill !== null && length > 0) {
+    // Grow the answer past the prefill while the prefill still follows it (never beyond MAX_COUNT).
     let full = canonicalTokens(words, length);
-    while (full.join('').length <= prefill.length) full = canonicalTokens(words, full.length * 2);
+    for (let t = full.join(''); t.length <= prefill.length && prefill.startsWith(t) && full.length < MAX_COUNT; t = full.join('')) {
+      full = canonicalTokens(words, Math.min(full.length * 2, MAX_COUNT));
+    }
     const text = full.join('');
     if (text.startsWith(prefill)) {
       tokens = [];
@@ -374,7 +380,7 @@ export async function startMockProvider({ port = 0, host = '127.0.0.1', verbose 
       prefill: null, status: null, outcome: 'pending', billed: null, client_closed: false,
     };
     log.push(entry);
-    if (log.length > MAX_LOG_ENTRIES) log = log.slice(-MAX_LOG_ENTRIES);
+    if (log.length >= 2 * MAX_LOG_ENTRIES) log = log.slice(-MAX_LOG_ENTRIES); // amortised O(1)
     res.on('close', () => {
       controllers.delete(controller);
       if (!res.writableFinished && !closing) entry.client_closed = entry.outcome !== 'reset' && entry.outcome !== 'cut';

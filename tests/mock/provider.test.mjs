@@ -280,7 +280,7 @@ describe('server errors and state', () => {
     const t0 = performance.now();
     assert.equal((await chat('flap:300@a')).status, 503);
     assert.equal((await chat('flap:300@a')).status, 503);
-    await new Promise((r) => setTimeout(r, 320 - (performance.now() - t0)));
+    await new Promise((r) => setTimeout(r, 400 - (performance.now() - t0)));
     assert.equal((await chat('flap:300@a')).status, 200);
     assert.equal((await chat('flap:300@a')).status, 200);
   });
@@ -357,6 +357,8 @@ describe('request refusals', () => {
     assert.equal(r.status, 200);
     assert.equal(json(r).error.type, 'server_error');
     assert.equal(json(r).choices, undefined);
+    const s = await chat('error-200', { stream: true });
+    assert.deepEqual([s.status, contentFrames(s).length, s.frames.at(-1).json.error.type, hasDone(s)], [200, 0, 'server_error', false]);
   });
 
   test('no-choices: a 200 without choices', async () => {
@@ -419,7 +421,7 @@ describe('connection faults', () => {
 describe('stream faults', () => {
   test('slow-first-token: headers at once, first frame after MS ms', async () => {
     const r = await chat('slow-first-token:300', { stream: true });
-    assert.ok(r.headersMs < 200, `headers after ${r.headersMs} ms`);
+    assert.ok(r.headersMs < 250, `headers after ${r.headersMs} ms`);
     assert.ok(r.frames[0].ms >= 280, `first frame after ${r.frames[0].ms} ms`);
     assert.equal(contentOf(r), FULL);
     assert.ok(hasDone(r));
@@ -464,7 +466,7 @@ describe('stream faults', () => {
     assert.equal(frames.length, 32);
     const gap = frames[2].ms - frames[1].ms;
     assert.ok(gap >= 280, `gap ${gap} ms`);
-    assert.ok(frames[1].ms < 200, `second token at ${frames[1].ms} ms`);
+    assert.ok(frames[1].ms < 250, `second token at ${frames[1].ms} ms`);
     assert.ok(hasDone(r) && r.complete);
   });
 
@@ -598,6 +600,11 @@ describe('robustness and control plane', () => {
       const s = net.connect(mock.port, '127.0.0.1', () => s.end('GARBAGE\r\n\r\n'));
       s.on('close', resolve).on('error', resolve).resume();
     });
+    for (const model of ['len:1e12', 'stall:-3:1e-9', 'slow-drip:0:99999999', 'cut-after:1e9+preamble:x']) {
+      assert.equal((await chat(model, { timeoutMs: 3000 })).status, 200, model);
+    }
+    const huge = await chat('healthy', { messages: [...USER, { role: 'assistant', content: 'Mock answer'.repeat(100000) }] });
+    assert.equal(huge.headers['x-mock-prefill'], 'unmatched; chars=1100000');
     assert.equal((await chat('healthy')).status, 200);
     assert.equal((await call(mock, { path: '/chat/completions', body: { model: 'healthy', messages: USER } })).status, 200);
   });
@@ -651,6 +658,6 @@ describe('robustness and control plane', () => {
 
   test('the README documents every fault', () => {
     const readme = readFileSync(join(root, 'edge/mock/README.md'), 'utf8');
-    for (const name of Object.keys(FAULTS)) assert.ok(readme.includes(`\`${name}`), name);
+    for (const name of Object.keys(FAULTS)) assert.match(readme, new RegExp(`\\| \`${name}(\`|\\[|:)`), name);
   });
 });
