@@ -17,6 +17,10 @@ Decoded decode_utf8(std::string_view s, std::size_t pos) noexcept {
         if ((b & 0xC0) != 0x80) return {b0, 1};
         cp = (cp << 6) | (b & 0x3F);
     }
+    // Overlong forms (C0 8A would otherwise read as a line feed) and values past U+10FFFF are
+    // invalid too.
+    constexpr char32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[need] || cp > 0x10FFFF) return {b0, 1};
     return {cp, need + 1};
 }
 
