@@ -51,7 +51,7 @@ Locale locale_member(const val& object) {
 
 // The members of a thrown value that the classification rules read (chat-errors.md section 3).
 ErrorValue error_value(const val& v) {
-    if (v.isUndefined()) return ErrorValue{};
+    if (v.isUndefined() || v.isNull()) return ErrorValue{};  // "no error" (5.1 step 1)
     if (v.isString()) return ErrorValue::from_text(v.as<std::string>());
     if (!is_object(v) || v.isArray()) {
         ErrorValue other;

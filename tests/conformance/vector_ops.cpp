@@ -55,7 +55,7 @@ json::object decoded_to_json(const DecodedEnvelope& d) {
 }  // namespace
 
 ErrorValue error_value_from_json(const json::value* value) {
-    if (!value) return ErrorValue{};
+    if (!value || value->is_null()) return ErrorValue{};  // null and absent: "no error" (5.1 step 1)
     if (value->is_string()) return ErrorValue::from_text(std::string(value->get_string()));
     if (!value->is_object()) {
         ErrorValue v;

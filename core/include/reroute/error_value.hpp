@@ -10,7 +10,7 @@
 namespace reroute {
 
 struct ErrorValue {
-    enum class Kind { absent, other, string, object };  // other: null, number, boolean, array...
+    enum class Kind { absent, other, string, object };  // absent: also null; other: number, boolean, array...
     Kind kind = Kind::absent;
 
     std::string text;  // kind == string: the string itself
