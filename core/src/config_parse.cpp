@@ -626,9 +626,10 @@ bool parse_document(std::string_view text, Config& config, Sites& sites, Problem
     Reader r(problems);
     const bj::object* root = r.object(doc, "");
     if (!root) return true;
-    r.only(*root, "", {"$schema", "version", "allow_private_hosts", "providers", "models", "routes",
+    r.only(*root, "", {"$schema", "$comment", "version", "allow_private_hosts", "providers", "models", "routes",
                        "defaults", "server", "admin"});
     r.string(*root, "$schema", "");
+    r.string(*root, "$comment", "");
     r.integer(*root, "version", "", 1, 1);
     config.allow_private_hosts = r.boolean(*root, "allow_private_hosts", "").value_or(false);
     each_item(r, *root, "providers", true,
