@@ -272,6 +272,17 @@ TEST_CASE("cross-field rules are checked where a level sets one of the members")
 TEST_CASE("a member given twice is a duplicate, not a silent overwrite") {
     ConfigResult r = load(R"({"providers":[],"models":[],"routes":[],"routes":[]})");
     CHECK(find(r, "config.duplicate", "/routes"));
+    SUBCASE("keys are compared after unescaping") {
+        ConfigResult s = load(R"({"providers":[],"models":[],"routes":[],"rout\u0065s":[]})");
+        CHECK(find(s, "config.duplicate", "/routes"));
+    }
+    SUBCASE("nested, with the path of the repeated member") {
+        ConfigResult s = load(doc(R"([{"name":"a","targets":[{"provider":"openai","model":"gpt-4o","weight":1,"weight":2}]}])"));
+        CHECK(find(s, "config.duplicate", "/routes/0/targets/0/weight"));
+    }
+    SUBCASE("equal keys in different objects are fine") {
+        CHECK(load(doc(R"([{"name":"a","targets":[{"provider":"openai","model":"gpt-4o"}]},{"name":"b","targets":[{"provider":"openai","model":"gpt-4o"}]}])")).ok());
+    }
 }
 
 TEST_CASE("JSON Pointer paths escape ~ and /") {

@@ -8,9 +8,9 @@
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
+#include <set>
 
 #include "config_internal.hpp"
-#include "reroute/json.hpp"
 
 namespace reroute::config_detail {
 namespace {
@@ -564,32 +564,118 @@ SourcePosition position_of(std::string_view text, std::size_t offset) {
     return pos;
 }
 
-// Boost.JSON keeps the last of two equal keys; JSON.parse does too. A repeated key in a config is
-// almost always a mistake, so walk a duplicate-preserving parse and report each repeat.
-void report_duplicate_keys(const json::Value& v, const std::string& path, Problems& problems,
-                           std::size_t depth) {
-    if (depth > kMaxConfigDepth) return;
-    if (v.kind == json::Kind::array) {
-        for (std::size_t i = 0; i < v.items.size(); ++i)
-            report_duplicate_keys(v.items[i], child_path(path, i), problems, depth + 1);
-    } else if (v.kind == json::Kind::object) {
-        std::vector<std::pair<std::string_view, std::size_t>> keys;
-        keys.reserve(v.members.size());
-        for (std::size_t i = 0; i < v.members.size(); ++i) keys.emplace_back(v.members[i].first, i);
-        std::stable_sort(keys.begin(), keys.end(),
-                         [](const auto& a, const auto& b) { return a.first < b.first; });
-        for (std::size_t i = 1; i < keys.size(); ++i) {
-            if (keys[i].first == keys[i - 1].first) {
-                problems.error(child_path(path, keys[i].first), "config.duplicate",
-                               quoted(shorten(keys[i].first)) + " given twice",
-                               "each member once (the last one would silently win)");
-            }
+// Boost.JSON keeps the last of two equal keys, as JSON.parse does. A repeated key in a config is
+// almost always a mistake, so the text (already known to be valid JSON) is scanned once more for
+// repeats, comparing keys after unescaping. Iterative: the depth is bounded by the parser's limit.
+std::string unescape_key(std::string_view raw) {
+    std::string out;
+    out.reserve(raw.size());
+    auto hex4 = [&](std::size_t at) {
+        unsigned v = 0;
+        for (std::size_t k = 0; k < 4 && at + k < raw.size(); ++k) {
+            char c = raw[at + k];
+            v = v * 16 + unsigned(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
         }
-        for (const auto& [key, value] : v.members)
-            report_duplicate_keys(value, child_path(path, key), problems, depth + 1);
+        return v;
+    };
+    auto put = [&](std::uint32_t cp) {
+        if (cp < 0x80) out += char(cp);
+        else if (cp < 0x800) out += char(0xC0 | cp >> 6), out += char(0x80 | (cp & 0x3F));
+        else if (cp < 0x10000)
+            out += char(0xE0 | cp >> 12), out += char(0x80 | (cp >> 6 & 0x3F)), out += char(0x80 | (cp & 0x3F));
+        else
+            out += char(0xF0 | cp >> 18), out += char(0x80 | (cp >> 12 & 0x3F)),
+                out += char(0x80 | (cp >> 6 & 0x3F)), out += char(0x80 | (cp & 0x3F));
+    };
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+        if (raw[i] != '\\' || i + 1 >= raw.size()) {
+            out += raw[i];
+            continue;
+        }
+        char e = raw[++i];
+        switch (e) {
+            case 'b': out += '\b'; break;
+            case 'f': out += '\f'; break;
+            case 'n': out += '\n'; break;
+            case 'r': out += '\r'; break;
+            case 't': out += '\t'; break;
+            case 'u': {
+                std::uint32_t cp = hex4(i + 1);
+                i += 4;
+                if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 < raw.size() && raw[i + 1] == '\\' &&
+                    raw[i + 2] == 'u') {
+                    std::uint32_t lo = hex4(i + 3);
+                    if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                        i += 6;
+                    }
+                }
+                put(cp);
+                break;
+            }
+            default: out += e; break;  // \" \\ \/
+        }
     }
+    return out;
 }
 
+void report_duplicate_keys(std::string_view text, Problems& problems) {
+    struct Frame {
+        bool object;
+        std::size_t index = 0;         // arrays: the next element's index
+        std::set<std::string> keys;    // objects: keys seen
+        std::string path;              // of this container
+        std::string pending;           // objects: path of the member whose value comes next
+    };
+    std::vector<Frame> stack;
+    auto value_path = [&]() -> std::string {
+        if (stack.empty()) return "";
+        Frame& f = stack.back();
+        return f.object ? f.pending : child_path(f.path, f.index);
+    };
+    bool expect_key = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        switch (c) {
+            case '{':
+            case '[': {
+                std::string path = value_path();
+                stack.push_back(Frame{c == '{', 0, {}, std::move(path), {}});
+                expect_key = c == '{';
+                break;
+            }
+            case '}':
+            case ']':
+                if (!stack.empty()) stack.pop_back();
+                expect_key = false;
+                break;
+            case ',':
+                if (!stack.empty()) {
+                    if (stack.back().object) expect_key = true;
+                    else ++stack.back().index;
+                }
+                break;
+            case '"': {
+                std::size_t start = i + 1, j = start;
+                while (j < text.size() && text[j] != '"') j += text[j] == '\\' ? 2 : 1;
+                if (expect_key && !stack.empty()) {
+                    Frame& f = stack.back();
+                    std::string key = unescape_key(text.substr(start, std::min(j, text.size()) - start));
+                    f.pending = child_path(f.path, key);
+                    if (!f.keys.insert(key).second) {
+                        problems.error(f.pending, "config.duplicate", quoted(key) + " given twice",
+                                       "each member once (the last one would silently win)");
+                    }
+                    expect_key = false;
+                }
+                i = j;
+                break;
+            }
+            default:
+                break;
+        }
+    }
+}
 }  // namespace
 
 bool parse_document(std::string_view text, Config& config, Sites& sites, Problems& problems) {
@@ -621,7 +707,7 @@ bool parse_document(std::string_view text, Config& config, Sites& sites, Problem
     }
     bj::value doc = parser.release();
 
-    if (auto dup = json::parse(text)) report_duplicate_keys(*dup, "", problems, 0);
+    report_duplicate_keys(text, problems);
 
     Reader r(problems);
     const bj::object* root = r.object(doc, "");
