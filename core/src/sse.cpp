@@ -62,14 +62,15 @@ Status Parser::consume(std::string_view b, Callback on_item, void* context) {
             line_.append(b.data() + i, n - i);
             return Status::ok;
         }
+        // The same bound whether the line came whole or in pieces, so any split gives the same result.
+        if (over_limit(j - i)) {
+            fail();
+            return status_;
+        }
         std::string_view line;
         if (line_.empty()) {
             line = b.substr(i, j - i);
         } else {
-            if (over_limit(j - i)) {
-                fail();
-                return status_;
-            }
             line_.append(b.data() + i, j - i);
             line = line_;
         }

@@ -137,9 +137,9 @@ void append_json(std::string& out, const Value& v) {
     }
 }
 
-std::optional<Usage> read_usage(const Value& v) {
-    const Value* u = object_member(v, "usage");
-    if (!u) return std::nullopt;
+// A `usage` member's value; nullopt unless it is an object.
+std::optional<Usage> read_usage(const Value* u) {
+    if (!u || !u->is_object()) return std::nullopt;
     Usage usage;
     auto number = [&](std::string_view key) -> std::optional<double> {
         const Value* n = u->find(key);
@@ -348,8 +348,21 @@ bool StreamRelay::on_event(std::string_view type, std::string_view data, bool at
         done_ = true;
         return false;
     }
-    std::optional<Value> parsed = json::parse(data);
-    if (!parsed || !parsed->is_object()) {
+    // One validating pass over the frame picks the top-level members; only `choices` (and the rare
+    // usage, error type or first id/model) is then read into values.
+    struct Top {
+        std::string_view error, type, id, model, created, usage, choices;
+    } top;
+    const std::optional<Kind> kind = json::scan(data, [&top](std::string_view key, std::string_view text) {
+        if (key == "choices") top.choices = text;
+        else if (key == "error") top.error = text;
+        else if (key == "type") top.type = text;
+        else if (key == "id") top.id = text;
+        else if (key == "model") top.model = text;
+        else if (key == "created") top.created = text;
+        else if (key == "usage") top.usage = text;
+    });
+    if (kind != Kind::object) {
         if (at_end) {
             set_failure(make_failure(OutcomeKind::stream_truncated, message_facts("Upstream stream was cut inside an event."),
                                      excerpt("upstream stream ended inside an unfinished event: ", data), committed_));
@@ -359,21 +372,37 @@ bool StreamRelay::on_event(std::string_view type, std::string_view data, bool at
         }
         return false;
     }
-    const Value& v = *parsed;
-    if (present(v.find("error")) || is_error_type(v)) {
+    auto value_of = [](std::string_view text) -> std::optional<Value> {
+        if (text.empty()) return std::nullopt;
+        return json::parse(text);
+    };
+    const bool error_member = !top.error.empty() && top.error != "null" && top.error != "false";
+    bool error_type = false;
+    if (!top.type.empty() && top.type.front() == '"') {
+        const auto t = value_of(top.type);
+        error_type = t && (t->string == "error" || t->string == "response.failed");
+    }
+    if (error_member || error_type) {
         auto facts = error_from_stream_event(type, data);
         set_failure(make_failure(OutcomeKind::in_band_error, facts ? std::move(*facts) : message_facts(std::string(data)),
                                  data, committed_));
         return false;
     }
 
-    if (const Value* id = v.find("id"); id_.empty() && nonempty_string(id)) id_ = id->string;
-    if (const Value* m = v.find("model"); model_.empty() && nonempty_string(m)) model_ = m->string;
-    if (const Value* c = v.find("created"); !created_ && c && c->is_number()) created_ = c->number;
-    if (auto usage = read_usage(v)) usage_ = std::move(usage);
+    if (id_.empty() && top.id.size() > 2 && top.id.front() == '"')
+        if (auto id = value_of(top.id)) id_ = std::move(id->string);
+    if (model_.empty() && top.model.size() > 2 && top.model.front() == '"')
+        if (auto m = value_of(top.model)) model_ = std::move(m->string);
+    if (!created_)
+        if (auto c = value_of(top.created); c && c->is_number()) created_ = c->number;
+    if (!top.usage.empty() && top.usage.front() == '{')
+        if (auto u = value_of(top.usage))
+            if (auto usage = read_usage(&*u)) usage_ = std::move(usage);
+    const std::optional<Value> choices_value =
+        !top.choices.empty() && top.choices.front() == '[' ? value_of(top.choices) : std::nullopt;
 
     bool content = false, finishes = false;
-    if (const Value* choices = v.find("choices"); choices && choices->kind == Kind::array) {
+    if (const Value* choices = choices_value ? &*choices_value : nullptr) {
         for (std::size_t pos = 0; pos < choices->items.size(); ++pos) {
             const Value& c = choices->items[pos];
             if (!c.is_object()) continue;
@@ -502,7 +531,7 @@ BodyCheck check_completion_body(std::string_view body) {
     }
     const Value& v = *parsed;
     if (const Value* m = v.find("model"); m && m->is_string()) r.model = m->string;
-    r.usage = read_usage(v);
+    r.usage = read_usage(v.find("usage"));
     if (present(v.find("error")) || is_error_type(v)) {
         r.failure = make_failure(OutcomeKind::in_band_error, error_from_response(200, body), body, false);
         return r;
