@@ -16,6 +16,36 @@ std::string num(std::int64_t v) { return std::to_string(v); }
 
 std::string model_name(const Model& m) { return m.provider + "/" + m.id; }
 
+// Lookups by id for the passes below (Config::find_* scan linearly, which a document with
+// thousands of models and targets would turn quadratic). The first declaration wins, as in find_*.
+class Index {
+public:
+    explicit Index(const Config& config) : config_(config) {
+        for (std::size_t i = 0; i < config.providers.size(); ++i) providers_.emplace(config.providers[i].id, i);
+        for (std::size_t i = 0; i < config.models.size(); ++i)
+            models_.emplace(key(config.models[i].provider, config.models[i].id), i);
+    }
+    const Provider* provider(std::string_view id) const {
+        auto it = providers_.find(id);
+        return it == providers_.end() ? nullptr : &config_.providers[it->second];
+    }
+    const Model* model(std::string_view provider, std::string_view id) const {
+        auto it = models_.find(key(provider, id));
+        return it == models_.end() ? nullptr : &config_.models[it->second];
+    }
+
+private:
+    static std::string key(std::string_view provider, std::string_view id) {
+        std::string k(provider);
+        k += '\0';
+        k += id;
+        return k;
+    }
+    const Config& config_;
+    std::unordered_map<std::string_view, std::size_t> providers_;
+    std::unordered_map<std::string, std::size_t> models_;
+};
+
 // ---------------------------------------------------------------------------------------------
 // Providers, models, routes: uniqueness, hosts, env names
 
@@ -97,11 +127,11 @@ void check_providers(const Config& config, const Sites& sites, const EnvView& en
     }
 }
 
-void check_models(const Config& config, const Sites& sites, Problems& p) {
+void check_models(const Config& config, const Index& index, const Sites& sites, Problems& p) {
     std::set<std::pair<std::string_view, std::string_view>> seen;
     for (std::size_t i = 0; i < config.models.size(); ++i) {
         const Model& m = config.models[i];
-        if (!config.find_provider(m.provider)) {
+        if (!index.provider(m.provider)) {
             p.error(child_path(sites.models[i], "provider"), "config.reference", quoted(m.provider),
                     "a provider id declared in /providers");
         }
@@ -133,18 +163,18 @@ void check_admin(const Config& config, const Sites& sites, const EnvView& env, P
 // ---------------------------------------------------------------------------------------------
 // References in route trees
 
-void check_references(const Config& config, const Node& node,
+void check_references(const Index& index, const Node& node,
                       const std::unordered_map<std::string_view, std::size_t>& routes, Problems& p) {
     switch (node.kind) {
         case NodeKind::target: {
             if (node.provider.empty()) return;  // reported as required or malformed already
-            const Provider* provider = config.find_provider(node.provider);
+            const Provider* provider = index.provider(node.provider);
             if (!provider) {
                 p.error(child_path(node.path, "provider"), "config.reference", quoted(node.provider),
                         "a provider id declared in /providers");
                 return;
             }
-            if (!node.model.empty() && !config.find_model(node.provider, node.model)) {
+            if (!node.model.empty() && !index.model(node.provider, node.model)) {
                 p.error(child_path(node.path, "model"), "config.reference", quoted(node.model),
                         "a model of provider " + quoted(node.provider) + " declared in /models");
             }
@@ -169,7 +199,7 @@ void check_references(const Config& config, const Node& node,
             }
             return;
         case NodeKind::group:
-            for (const Node& child : node.children) check_references(config, child, routes, p);
+            for (const Node& child : node.children) check_references(index, child, routes, p);
             return;
     }
 }
@@ -286,8 +316,9 @@ void check_policy_rules(const Policies& effective, const PolicyOverrides& set, c
 
 class Resolver {
 public:
-    Resolver(Config& config, const std::unordered_map<std::string_view, std::size_t>& routes, Problems& p)
-        : config_(config), routes_(routes), p_(p) {}
+    Resolver(Config& config, const Index& index, const std::unordered_map<std::string_view, std::size_t>& routes,
+             Problems& p)
+        : config_(config), index_(index), routes_(routes), p_(p) {}
 
     ResolvedRoute resolve(std::size_t route_index) {
         const Route& route = config_.routes[route_index];
@@ -383,8 +414,8 @@ private:
     // A leaf: one target, or an expansion group over credentials x endpoints.
     void add_leaf(ResolvedRoute& out, std::size_t gi, const Node& leaf, const Policies& policies,
                   bool drained) {
-        const Provider* provider = config_.find_provider(leaf.provider);
-        const Model* model = config_.find_model(leaf.provider, leaf.model);
+        const Provider* provider = index_.provider(leaf.provider);
+        const Model* model = index_.model(leaf.provider, leaf.model);
         if (!provider || !model) return;  // config.reference
         std::vector<const Credential*> credentials;
         if (leaf.credential) {
@@ -463,6 +494,7 @@ private:
     }
 
     Config& config_;
+    const Index& index_;
     const std::unordered_map<std::string_view, std::size_t>& routes_;
     Problems& p_;
     bool overflow_ = false;
@@ -532,7 +564,8 @@ void lint_fallbacks(const Config& config, const ResolvedRoute& route, Problems& 
 
 void check_and_resolve(Config& config, const Sites& sites, const EnvView& env, Problems& p) {
     check_providers(config, sites, env, p);
-    check_models(config, sites, p);
+    Index index(config);
+    check_models(config, index, sites, p);
     check_admin(config, sites, env, p);
 
     std::unordered_map<std::string_view, std::size_t> routes;
@@ -542,12 +575,12 @@ void check_and_resolve(Config& config, const Sites& sites, const EnvView& env, P
                     "a route name not used before");
         }
     }
-    for (const Route& route : config.routes) check_references(config, route.root, routes, p);
+    for (const Route& route : config.routes) check_references(index, route.root, routes, p);
     check_cycles(config, routes, p);
 
     check_policy_rules(config.base_policies(), config.defaults, "/defaults", config.server, p);
 
-    Resolver resolver(config, routes, p);
+    Resolver resolver(config, index, routes, p);
     config.resolved.clear();
     config.resolved.reserve(config.routes.size());
     for (std::size_t i = 0; i < config.routes.size(); ++i) {

@@ -289,7 +289,9 @@ struct ResolvedTarget {
     std::string model;                           // Model::id
     std::string upstream_model;                  // Model::upstream_id()
     std::size_t model_index = 0;                 // into Config::models
-    Policies policies;                           // effective: defaults, then every ancestor
+    // Effective: built-in constants, then "defaults", then every ancestor down to the leaf; then
+    // clamped to the server ceilings (max_attempts, deadline_ms, continuation_budget).
+    Policies policies;
     // Some node between the root and this target has weight 0 (drained, II.10): it is listed for
     // explain and admin views but never planned.
     bool drained = false;
@@ -312,7 +314,7 @@ struct ResolvedGroup {
     std::vector<ResolvedChild> children;  // configured order
     // The targets under this group form the contiguous range [first_target, end_target).
     std::size_t first_target = 0, end_target = 0;
-    Policies policies;  // effective at this group
+    Policies policies;  // effective at this group (inherited and clamped as for targets)
 };
 
 // Targets are in depth-first, configured order: the order a pure fallback walk would use.
