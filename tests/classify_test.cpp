@@ -254,9 +254,10 @@ TEST_CASE("4.3: provider code forms that do not count") {
     CHECK(code_of(Obj().status(429).code("1113x")) == "rate_limited");
 }
 
-TEST_CASE("a plain string carries no provider code") {
-    CHECK(code_of("{\"code\":\"1311\"}") == "generic");
-    CHECK(code_of("answered 429: {\"error\":{\"code\":\"1113\"}}") == "rate_limited");
+TEST_CASE("a plain string still carries a provider code wrapped as JSON text") {
+    CHECK(code_of("{\"code\":\"1311\"}") == "model_not_entitled");
+    CHECK(code_of("answered 429: {\"error\":{\"code\":\"1113\"}}") == "credit_exhausted");
+    CHECK(code_of("answered 429: {\"error\":{\"code\":\"13110\"}}") == "rate_limited");
 }
 
 TEST_CASE("rule 2: credit wording, status 402, code 1113 and ‹402› are credit_exhausted") {

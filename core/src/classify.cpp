@@ -507,10 +507,9 @@ AtomSet message_atoms(std::string_view message) {
 
 ErrorCode classify_message(std::string_view message) {
     Facts f;
+    // A string has no members, but its text can still carry a provider body wrapped as JSON
+    // (4.3, last form): the vector sanitize/later-legacy-plan-refusal classifies such raw text.
     f.atoms = message_atoms(message);
-    // A string has no members, hence no provider codes (section 3), even in JSON-looking text.
-    f.atoms.reset(json_code_1311);
-    f.atoms.reset(json_code_1113);
     return walk(f);
 }
 
