@@ -409,6 +409,34 @@ TEST_CASE("decode reads back what encode wrote") {
     CHECK(d.retry_after_ms == 250);
 }
 
+TEST_CASE("decode reads a percent-encoded header and the same header unencoded alike") {
+    // The encoded form takes the fast reader where it can, the unencoded one the general reader.
+    std::mt19937 rng(5);
+    const char* keys[] = {"code", "provider", "model", "tried", "retryAfterMs", "x", "\\u0063ode", "codee"};
+    const char* values[] = {"\"generic\"", "\"auth_error\"", "\"\"", "\" \"", "\"RATE_LIMITED\"", "3", "0", "-1", "2.5",
+                            "1e400", "1E2", "1e+2", "-0", "01", "1.", "\"3\"", "true", "null", "[]", "{\"a\":1}",
+                            "\"a\\\"b\"", "\"Z\xC3\xBCrich\"", "\"x\\u0041\"", "\"\x01\"", "\"model_not_entitled\""};
+    for (int round = 0; round < 5000; ++round) {
+        std::string header = "{";
+        const int members = int(rng() % 5);
+        for (int k = 0; k < members; ++k) {
+            if (k) header += ",";
+            header += std::string("\"") + keys[rng() % std::size(keys)] + "\":" + values[rng() % std::size(values)];
+        }
+        if (rng() % 10) header += "}";
+        const DecodedEnvelope encoded = decode("TALE_ERR1 " + percent_encode(header) + "\nraw");
+        const DecodedEnvelope plain = decode("TALE_ERR1 " + header + "\nraw");
+        INFO(header);
+        CHECK(encoded.code == plain.code);
+        CHECK(encoded.provider == plain.provider);
+        CHECK(encoded.model == plain.model);
+        CHECK(encoded.tried_count == plain.tried_count);
+        CHECK(encoded.retry_after_ms == plain.retry_after_ms);
+        if (plain.raw != "raw") CHECK(encoded.raw == "TALE_ERR1 " + percent_encode(header) + "\nraw");
+        else CHECK(encoded.raw == "raw");
+    }
+}
+
 TEST_CASE("decode of arbitrary bytes never crashes and never holds an empty string") {
     std::mt19937 rng(3);
     const std::string pieces[] = {"TALE_ERR1 ", "%7B", "%7D", "%22", "code", "provider", "%3A", "%2C", "\n", "\r", "%",

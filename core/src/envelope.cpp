@@ -219,59 +219,61 @@ bool read_header(std::string_view encoded, DecodedEnvelope& d) {
 
 // The fast reader for the header as writers produce it: a percent-encoded object without
 // whitespace whose keys and string values are printable ASCII without backslashes, and whose
-// values are strings or numbers. It reads straight from the encoded text and gives exactly what
-// read_header gives; on anything else it returns false and read_header takes over.
+// values are strings or numbers, every JSON punctuation character escaped. It reads straight from
+// the encoded text and gives exactly what read_header gives; on anything else it returns false
+// and read_header takes over.
 bool read_plain_header(std::string_view e, DecodedEnvelope& d) {
-    char text[512];  // the current string value, decoded
+    char text[512];  // the current key or value, decoded; decoding never grows the text
     if (e.size() > sizeof text) return false;
     std::size_t i = 0;
-    const auto next = [&]() -> int {  // the next decoded byte; -1 at the end or on a bad escape
-        if (i >= e.size()) return -1;
-        if (e[i] != '%') return static_cast<unsigned char>(e[i++]);
+    const auto escape = [&]() -> int {  // the byte of the %XX at i, or -1
         const int b = escaped_byte(e, i);
-        if (b < 0) return -1;
-        i += 3;
+        if (b >= 0) i += 3;
         return b;
     };
-    const auto plain = [](int c) { return c >= 0x20 && c <= 0x7E && c != '"' && c != '\\'; };
+    // After an opening quote: the string's text, up to its closing quote (an escape as well).
+    const auto read_string = [&](std::size_t& len) {
+        len = 0;
+        for (;;) {
+            while (i < e.size() && kUnreserved.keep[static_cast<unsigned char>(e[i])]) text[len++] = e[i++];
+            const int b = escape();
+            if (b == '"') return true;
+            if (b < 0x20 || b > 0x7E || b == '\\') return false;  // -1 too: a raw character
+            text[len++] = char(b);
+        }
+    };
+    const auto is_number_char = [](char c) {
+        return (c >= '0' && c <= '9') || c == '-' || c == '.' || c == 'e' || c == 'E';
+    };
 
-    if (next() != '{') return false;
-    int c = next();
+    if (escape() != '{') return false;
+    int c = escape();
     if (c == '}') return i == e.size();
     for (;;) {
-        if (c != '"') return false;
-        char key[16];
-        std::size_t key_len = 0;
-        bool long_key = false;
-        while (plain(c = next())) {
-            if (key_len < sizeof key) key[key_len++] = char(c);
-            else long_key = true;
-        }
-        if (c != '"' || next() != ':') return false;
-        const Member m = long_key ? Member::other : member_of(std::string_view(key, key_len));
-
-        c = next();
-        if (c == '"') {
-            std::size_t len = 0;  // decoding never grows the text, so the value fits
-            while (plain(c = next())) text[len++] = char(c);
+        std::size_t len;
+        if (c != '"' || !read_string(len)) return false;
+        const Member m = member_of(std::string_view(text, len));
+        if (escape() != ':') return false;
+        if (i < e.size() && e[i] == '%') {
+            if (escape() != '"' || !read_string(len)) return false;
             apply_string(d, m, std::string_view(text, len));
-            if (c != '"') return false;
-            c = next();
-        } else if (c == '-' || (c >= '0' && c <= '9')) {
-            std::size_t len = 0;
-            while (c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E' || (c >= '0' && c <= '9')) {
-                text[len++] = char(c);
-                c = next();
+        } else {
+            len = 0;
+            for (;;) {
+                while (i < e.size() && is_number_char(e[i])) text[len++] = e[i++];
+                if (escaped_byte(e, i) != '+') break;
+                text[len++] = '+';
+                i += 3;
             }
+            if (len == 0) return false;
             const std::optional<json::Value> v = json::parse(std::string_view(text, len));
             if (!v || !v->is_number()) return false;
             apply_number(d, m, v->number);
-        } else {
-            return false;
         }
+        c = escape();
         if (c == '}') return i == e.size();
         if (c != ',') return false;
-        c = next();
+        c = escape();
     }
 }
 
