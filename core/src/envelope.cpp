@@ -1,5 +1,6 @@
 #include "reroute/envelope.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -266,9 +267,16 @@ bool read_plain_header(std::string_view e, DecodedEnvelope& d) {
                 i += 3;
             }
             if (len == 0) return false;
-            const std::optional<json::Value> v = json::parse(std::string_view(text, len));
-            if (!v || !v->is_number()) return false;
-            apply_number(d, m, v->number);
+            if (len <= 15 && (len == 1 || text[0] != '0') &&
+                std::all_of(text, text + len, [](char ch) { return ch >= '0' && ch <= '9'; })) {
+                double n = 0;  // a plain integer below 10^15: exact
+                for (std::size_t k = 0; k < len; ++k) n = n * 10 + (text[k] - '0');
+                apply_number(d, m, n);
+            } else {
+                const std::optional<json::Value> v = json::parse(std::string_view(text, len));
+                if (!v || !v->is_number()) return false;
+                apply_number(d, m, v->number);
+            }
         }
         c = escape();
         if (c == '}') return i == e.size();
