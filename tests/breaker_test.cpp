@@ -170,16 +170,16 @@ TEST_CASE("probe success closes the breaker and clears its counters") {
 
 TEST_CASE("probe failure ejects again for the current duration without increasing n") {
     Fixture f;
-    f.fail(T0, 1);
+    f.fail(T0, 1, false, true, 0.05);  // 15 750 ms
     const std::uint32_t n = f.state.n;
-    const std::int64_t t = T0 + 15'000;
+    const std::int64_t t = T0 + 15'750;
     breaker::begin_probe(f.policy, f.state, t);
-    const auto tr = f.fail(t + 50, 1, true);
+    const auto tr = f.fail(t + 50, 1, true, true, 0.09);  // the new jitter is not drawn again
     CHECK(tr.reason == Reason::probe_failed);
-    CHECK(tr.until_ms == t + 50 + 15'000);
+    CHECK(tr.until_ms == t + 50 + 15'750);
     CHECK(f.state.n == n);
-    CHECK(f.status(t + 50 + 14'999) == BreakerStatus::ejected);
-    CHECK(f.status(t + 50 + 15'000) == BreakerStatus::half_open);
+    CHECK(f.status(t + 50 + 15'749) == BreakerStatus::ejected);
+    CHECK(f.status(t + 50 + 15'750) == BreakerStatus::half_open);
 }
 
 TEST_CASE("an ejection that follows a readmission lasts longer; n decays with healthy time") {

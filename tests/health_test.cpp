@@ -197,6 +197,23 @@ TEST_CASE("provider_error: endpoint-model takes the route threshold, the endpoin
     CHECK(h.totals().upstream_failures == 3);
 }
 
+TEST_CASE("a failed probe of an ejected model does not count against its endpoint") {
+    HealthState h;
+    Observation o = failed(ErrorCode::provider_error);
+    o.threshold = 1;
+    h.record(target(kFpA), o, T0);  // endpoint-model ejected, endpoint 1 of 3
+    for (int k = 1; k <= 5; ++k) {
+        const std::int64_t t = T0 + k * 15'000;
+        REQUIRE(h.is_available(target(kFpA), t).reason == Reason::half_open_probe);
+        h.begin_probe(target(kFpA), t);
+        Observation p = o;
+        p.probe = true;
+        h.record(target(kFpA), p, t);
+    }
+    CHECK(h.find(target(kFpA).endpoint)->breaker->consecutive == 1);
+    CHECK(h.is_available(target(kFpA, kUrl, "other-model"), T0 + 80'000).usable());
+}
+
 TEST_CASE("half-open probing through the health state is single flight") {
     HealthState h;
     Observation o = failed(ErrorCode::provider_error);

@@ -63,10 +63,12 @@ void decay(const BreakerPolicy& p, BreakerState& s, std::int64_t now_ms) noexcep
     if (s.n == 1) s.healthy_since_ms = now_ms;
 }
 
-void eject(const BreakerPolicy& p, BreakerState& s, std::int64_t now_ms, double j) noexcept {
+// From closed: a new duration (n and j). After a failed probe: the current duration again.
+void eject(const BreakerPolicy& p, BreakerState& s, std::int64_t now_ms, double j, bool again) noexcept {
+    if (!again || s.eject_ms <= 0) s.eject_ms = breaker::ejection_ms(p, s.n, j);
     s.ejected = true;
     s.ejected_at_ms = now_ms;
-    s.eject_until_ms = saturating_add(now_ms, breaker::ejection_ms(p, s.n, j));
+    s.eject_until_ms = saturating_add(now_ms, s.eject_ms);
     s.probe_until_ms = 0;
     s.consecutive = 0;
     s.window = {};
@@ -149,7 +151,7 @@ BreakerTransition on_failure(const BreakerPolicy& p, BreakerState& s, std::int64
     if (from == BreakerStatus::half_open && (probe || now_ms >= s.probe_until_ms)) {
         // The probe failed (or a request let through while nobody held the lease): eject again for
         // the current duration, n unchanged.
-        eject(p, s, now_ms, j);
+        eject(p, s, now_ms, j, true);
         return {Reason::probe_failed, from, BreakerStatus::ejected, s.eject_until_ms};
     }
     if (from != BreakerStatus::closed) return {Reason::failure_counted, from, from, 0};
@@ -173,7 +175,7 @@ BreakerTransition on_failure(const BreakerPolicy& p, BreakerState& s, std::int64
     }
     if (trigger == Reason::failure_counted) return {trigger, from, from, 0};
     if (!may_eject) return {Reason::ejection_suppressed, from, from, 0};
-    eject(p, s, now_ms, j);
+    eject(p, s, now_ms, j, false);
     return {trigger, from, BreakerStatus::ejected, s.eject_until_ms};
 }
 
@@ -214,6 +216,7 @@ BreakerTransition reset(BreakerState& s, std::int64_t now_ms) noexcept {
     s.ejected = false;
     s.ejected_at_ms = 0;
     s.eject_until_ms = 0;
+    s.eject_ms = 0;
     s.n = 1;
     s.healthy_since_ms = now_ms;
     s.consecutive = 0;
@@ -239,6 +242,7 @@ BreakerState merge(const BreakerState& a, const BreakerState& b) noexcept {
     r.ejected = a.ejected || b.ejected;
     r.ejected_at_ms = std::max(a.ejected_at_ms, b.ejected_at_ms);
     r.eject_until_ms = std::max(a.eject_until_ms, b.eject_until_ms);
+    r.eject_ms = std::max(a.eject_ms, b.eject_ms);
     r.n = std::max(a.n, b.n);
     r.healthy_since_ms = std::max(a.healthy_since_ms, b.healthy_since_ms);
     r.consecutive = std::max(a.consecutive, b.consecutive);

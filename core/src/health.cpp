@@ -77,7 +77,7 @@ void put_bench(std::string& out, const Bench& b) {
 }
 
 // [epoch, ejected, ejected_at, until, n, healthy_since, consecutive, probe_until,
-//  [[bucket index, successes, failures], ...], successes, local, upstream, ejections]
+//  [[bucket index, successes, failures], ...], successes, local, upstream, ejections, eject_ms]
 void put_breaker(std::string& out, const BreakerState& s) {
     out += '[';
     put_uint(out, s.epoch);
@@ -116,6 +116,8 @@ void put_breaker(std::string& out, const BreakerState& s) {
     put_uint(out, s.upstream_failures);
     out += ',';
     put_uint(out, s.ejections);
+    out += ',';
+    put_int(out, s.eject_ms);
     out += ']';
 }
 
@@ -205,7 +207,7 @@ struct Reader {
     }
 
     bool read_breaker(const boost::json::value& v, const std::string& path, BreakerState& s) {
-        const auto* a = get_array(v, path, 13, 13);
+        const auto* a = get_array(v, path, 14, 14);
         if (!a) return false;
         unsigned ejected = 0;
         if (!get_uint((*a)[0], path + "/0", s.epoch) || !get_uint((*a)[1], path + "/1", ejected) ||
@@ -213,7 +215,8 @@ struct Reader {
             !get_uint((*a)[4], path + "/4", s.n) || !get_int((*a)[5], path + "/5", s.healthy_since_ms) ||
             !get_uint((*a)[6], path + "/6", s.consecutive) || !get_int((*a)[7], path + "/7", s.probe_until_ms) ||
             !get_uint((*a)[9], path + "/9", s.successes) || !get_uint((*a)[10], path + "/10", s.local_failures) ||
-            !get_uint((*a)[11], path + "/11", s.upstream_failures) || !get_uint((*a)[12], path + "/12", s.ejections))
+            !get_uint((*a)[11], path + "/11", s.upstream_failures) || !get_uint((*a)[12], path + "/12", s.ejections) ||
+            !get_int((*a)[13], path + "/13", s.eject_ms))
             return false;
         if (ejected > 1) return fail(path + "/1", "expected 0 or 1");
         if (s.n < 1) return fail(path + "/4", "expected n >= 1");
@@ -436,6 +439,7 @@ HealthChange HealthState::bench(const ResourceId& r, ErrorCode code, std::int64_
 
 HealthChanges HealthState::record(const TargetResources& t, const Observation& o, std::int64_t now_ms) {
     HealthChanges changes;
+    int absorbed = 0;  // failures taken by a breaker that was already ejected or half-open
     const BreakerPolicy& bp = o.breaker ? *o.breaker : params_.breaker;
 
     auto neutral = [&](const ResourceId& r) {
@@ -449,6 +453,7 @@ HealthChanges HealthState::record(const TargetResources& t, const Observation& o
         const FailureSource src = is_local_failure(o.kind) ? FailureSource::local : FailureSource::upstream;
         const BreakerTransition tr =
             breaker::on_failure(bp, breaker_of(r), now_ms, src, o.probe, threshold, o.may_eject, o.jitter);
+        if (tr.from != BreakerStatus::closed) ++absorbed;
         if (tr.reason == Reason::ejected_consecutive || tr.reason == Reason::ejected_failure_rate ||
             tr.reason == Reason::probe_failed)
             inc(totals_.ejections);
@@ -505,10 +510,12 @@ HealthChanges HealthState::record(const TargetResources& t, const Observation& o
             return changes;
         case ErrorCode::provider_error:
             // The route-aware threshold applies to the resource at fault (the model on this
-            // endpoint); the endpoint as a whole keeps the base threshold, so that one model's
-            // 503 does not eject every model behind the same URL.
+            // endpoint); the endpoint as a whole keeps the base threshold, and a failed probe of
+            // a model that is already ejected is not counted against the endpoint again, so that
+            // one model's outage does not eject every model behind the same URL.
             failure(t.endpoint_model, o.threshold);
-            failure(t.endpoint, std::max(o.threshold, bp.consecutive_failures));
+            if (absorbed == 0) failure(t.endpoint, std::max(o.threshold, bp.consecutive_failures));
+            else neutral(t.endpoint);
             return changes;
         default: break;
     }

@@ -149,6 +149,7 @@ std::string_view to_string(Reason reason) noexcept {
         case Reason::admin_reset: return "admin_reset";
         case Reason::admin_restored: return "admin_restored";
         case Reason::no_effect: return "no_effect";
+        case Reason::drained: return "drained";
     }
     return "ok";
 }

@@ -13,7 +13,8 @@
 //   ejected --(now >= until)--> half-open: exactly one request holds the probe lease
 //   half-open --probe success--> closed (counters cleared; n + 1, so that an ejection that follows
 //                                this readmission lasts longer)
-//   half-open --probe failure--> ejected again for min(base*n, max)*(1+j), n unchanged
+//   half-open --probe failure--> ejected again for the current duration (the same
+//                                min(base*n, max)*(1+j), jitter included), n unchanged
 //
 // n starts at 1 and drops by one for every base interval of healthy (closed, failure-free) time,
 // never below 1: a resource that stayed healthy is indistinguishable from a fresh one, which is
@@ -60,6 +61,7 @@ struct BreakerState {
     bool ejected = false;             // ejected or half-open (until reached)
     std::int64_t ejected_at_ms = 0;
     std::int64_t eject_until_ms = 0;
+    std::int64_t eject_ms = 0;        // the current ejection duration, reused after a failed probe
     std::uint32_t n = 1;              // ejection multiplier, >= 1
     std::int64_t healthy_since_ms = 0;  // decay anchor for n
     std::uint32_t consecutive = 0;

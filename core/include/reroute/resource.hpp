@@ -145,6 +145,7 @@ enum class Reason : std::uint8_t {
     admin_reset,
     admin_restored,
     no_effect,
+    drained,             // weight 0 somewhere on the target's path: listed, never planned
 };
 
 std::string_view to_string(Reason reason) noexcept;

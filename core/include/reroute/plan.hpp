@@ -1,0 +1,280 @@
+// Attempt planning (failover.md II.6-II.12, II.15): given a validated configuration, a request,
+// the shared health and the time, which upstream to call next, how long to wait first, with which
+// timeouts, and why; or how the request ends. Pure: time, random numbers and health come in as
+// arguments; the edge performs the I/O and reports each outcome back.
+//
+//   reroute::Planner planner(config, {{"OPENAI_API_KEY", reroute::fingerprint(key)}});
+//   reroute::Traffic traffic;                       // per isolate: budgets, in-flight counts
+//   auto started = planner.start(request, &traffic, now);
+//   if (!started.attempts) return bad_request(started.problems);    // 400 naming the JSON path
+//   reroute::Attempts& attempts = *started.attempts;
+//   for (;;) {
+//       reroute::Decision d = attempts.next(health, now(), rng);
+//       if (d.is_final()) return respond(d.final);                  // envelope, status, hint
+//       sleep(d.attempt.wait_ms); if (d.attempt.notice) emit(*d.attempt.notice);
+//       reroute::Outcome o = call_upstream(d.attempt);
+//       attempts.report(o, health, now());
+//   }
+//
+// Decision order after a failed attempt (II.7, II.8): terminal codes stop; otherwise a healthy
+// alternative is used at once (same-model siblings first after 429/overload and after
+// auth/credit/entitlement failures); otherwise the same target is retried after its backoff or
+// retry hint when the code allows it, attempts and the retry budget remain and the deadline
+// leaves min_attempt_ms after the wait; otherwise breaker-ejected targets are still tried, least
+// recently ejected first (panic guard); otherwise the request ends with the last error.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "reroute/codes.hpp"
+#include "reroute/config.hpp"
+#include "reroute/envelope.hpp"
+#include "reroute/error_value.hpp"
+#include "reroute/health.hpp"
+#include "reroute/resource.hpp"
+#include "reroute/retry.hpp"
+#include "reroute/rng.hpp"
+
+namespace reroute {
+
+// What the host knows about keys (the core never reads the environment): for every credential
+// environment variable that is set and non-empty, the fingerprint of its trimmed value
+// (scope.hpp, fingerprint). A credential whose variable is missing here is a configuration
+// failure: its targets are skipped without a request.
+using KeyFingerprints = std::map<std::string, std::string, std::less<>>;
+
+// ---------------------------------------------------------------------------------------------
+// The request
+
+// Per-request overrides (II.15). Each can only narrow what the server allows; values above a
+// server ceiling are clamped to it, invalid values are Problems (code request.*, JSON path).
+struct RequestOverrides {
+    std::optional<bool> disable_fallbacks;
+    std::optional<int> max_attempts;            // 1.., clamped to ServerLimits::max_attempts
+    std::optional<std::int64_t> deadline_ms;    // 1.., clamped to ServerLimits::deadline_ms
+    std::optional<std::vector<std::string>> allowed_providers;  // provider ids
+    std::optional<std::vector<std::string>> allowed_models;     // model ids or provider:model refs
+    std::optional<Continuation> continuation;   // clamped to ServerLimits::continuation
+};
+
+struct Request {
+    std::string route;            // a route name, or a `provider:model` ref
+    std::string conversation_id;  // sticky load balancing; may be empty
+    std::int64_t prompt_tokens = 0;                   // estimated
+    std::optional<std::int64_t> max_output_tokens;    // requested
+    bool needs_tools = false;     // the request carries tools
+    bool needs_vision = false;    // the request carries images
+    RequestOverrides overrides;
+    std::string overrides_path;   // JSON Pointer of the overrides object, prefixed to problem paths
+};
+
+// Reads the overrides object of a request body (members disable_fallbacks, max_attempts,
+// deadline_ms, allowed_providers, allowed_models, continuation). Problems carry paths under
+// `base_path` (a JSON Pointer such as "/reroute"). Unknown members are problems too.
+struct OverridesResult {
+    std::optional<RequestOverrides> overrides;  // present exactly when there is no problem
+    std::vector<Problem> problems;
+};
+OverridesResult parse_overrides(std::string_view json_object, std::string_view base_path = "");
+
+// ---------------------------------------------------------------------------------------------
+// Decisions
+
+struct Timeouts {
+    std::int64_t connect_ms = 0;
+    std::int64_t first_token_ms = 0;
+    std::int64_t idle_ms = 0;
+};
+
+struct Attempt {
+    std::size_t target = 0;   // index into the route's targets (ResolvedRoute::targets)
+    int number = 0;           // 1-based: the how-manieth upstream request of this request
+    std::string provider;
+    std::string endpoint_id;
+    std::string base_url;
+    std::optional<std::string> credential_env;  // absent for a keyless provider
+    std::string fingerprint;                    // of the key (of "" when keyless)
+    std::string model;                          // the model id as configured
+    std::string upstream_model;                 // what to send upstream
+    std::string ref;                            // provider:model, as notices name it
+    Timeouts timeouts;             // clipped to what the deadline leaves at the start
+    std::int64_t wait_ms = 0;      // wait this long before starting (retry hint or backoff)
+    std::int64_t start_ms = 0;     // now + wait_ms
+    std::int64_t deadline_at_ms = 0;  // the request's deadline (absolute)
+    Reason reason = Reason::first_choice;
+    bool is_probe = false;         // the half-open probe of an ejected resource
+    bool same_target_retry = false;
+    // [MODEL_FALLBACK] content (chat-errors.md 11.1) when this attempt switches away from a failed
+    // target: exactly one per switch, none for a retry of the same target.
+    std::optional<std::string> notice;
+};
+
+struct Final {
+    Reason reason = Reason::exhausted;  // succeeded, cancelled, terminal, exhausted, max_attempts,
+                                        // deadline, budget_exhausted, not_retryable, hint_too_long
+    std::optional<ErrorCode> code;      // absent on success and cancellation
+    int http_status = 200;              // II.2; 200 on success, 499 on cancellation
+    // For encode_envelope: code, provider and model of the last attempt, tried = distinct
+    // targets that received a request (absent when 0), raw = the provider's redacted message
+    // ("Unknown error" when there is none), retry_after_ms when a hint is known.
+    EnvelopeFields envelope;
+    std::optional<std::int64_t> retry_after_ms;  // HTTP Retry-After when known
+    int attempts = 0;                            // upstream requests made (x-reroute-attempts)
+    std::optional<std::size_t> served_by;        // target index of the successful attempt
+
+    bool ok() const noexcept { return reason == Reason::succeeded; }
+};
+
+struct Decision {
+    enum class Kind : std::uint8_t { attempt, final } kind = Kind::final;
+    Attempt attempt;  // kind == attempt
+    Final final;      // kind == final
+    bool is_final() const noexcept { return kind == Kind::final; }
+};
+
+// What happened to an attempt (II.1).
+struct Outcome {
+    OutcomeKind kind = OutcomeKind::success;
+    // The chat code when the host already knows it; otherwise the kind's own code (II.1) or the
+    // classifier over `error` (http_error, in_band_error).
+    std::optional<ErrorCode> code;
+    ErrorValue error;                      // facts (status, message, codes) of a failure
+    std::optional<double> retry_after_ms;  // the provider's hint (retry_hint.hpp)
+    std::int64_t duration_ms = 0;
+    std::int64_t bytes_received = 0;
+};
+
+// One failed attempt, for headers and logs (II.12).
+struct TrailEntry {
+    std::size_t target = 0;
+    std::string ref;          // provider:model
+    std::string endpoint_id;
+    std::string fingerprint;
+    ErrorCode code = ErrorCode::generic;
+    OutcomeKind kind = OutcomeKind::http_error;
+    std::int64_t duration_ms = 0;
+};
+inline constexpr std::size_t kMaxTrailEntries = 8;
+inline constexpr std::size_t kMaxTrailBytes = 1024;
+// "ref=openai%3Agpt-4o;ep=default;fp=07dfb656;code=provider_error;kind=http_error;ms=523, ..."
+// at most kMaxTrailBytes; entries that do not fit are replaced by a final "+N".
+std::string render_trail(const std::vector<TrailEntry>& trail);
+
+// ---------------------------------------------------------------------------------------------
+// Per-isolate traffic: the retry budget of each route and the in-flight count of each target.
+
+struct RouteTraffic {
+    RetryBudget budget;
+    std::vector<std::int32_t> in_flight;  // per target index
+};
+
+class Traffic {
+public:
+    RouteTraffic& route(std::string_view name, std::size_t targets);
+    const RouteTraffic* find(std::string_view name) const;
+
+private:
+    std::map<std::string, RouteTraffic, std::less<>> routes_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// explain (II.11)
+
+struct Explained {
+    std::size_t target = 0;
+    std::string ref;          // provider:model
+    std::string endpoint_id;
+    std::optional<std::string> credential_id;
+    bool use = false;         // verdict: use | skip
+    Reason reason = Reason::ok;  // use: first_choice, ok, half_open_probe; skip: benched, cooling,
+                                 // admin_retired, breaker_open, probe_in_flight, context_too_small,
+                                 // capability_missing, not_allowed, config_failure, fallbacks_disabled
+    std::optional<ResourceKind> resource;  // the resource that decided a health skip
+    std::int64_t until_ms = 0;             // benched / cooling / ejected until
+};
+
+// ---------------------------------------------------------------------------------------------
+// The planner
+
+class Planner;
+
+// The state of one request. Movable, not copyable. Keeps pointers to its Planner and Traffic,
+// which must outlive it.
+class Attempts {
+public:
+    Attempts(Attempts&&) noexcept;
+    Attempts& operator=(Attempts&&) noexcept;
+    Attempts(const Attempts&) = delete;
+    Attempts& operator=(const Attempts&) = delete;
+    ~Attempts();
+
+    // The next attempt, or how the request ends. While an attempt is in flight (not reported
+    // yet) it returns that same attempt again; after a final it returns the final again.
+    Decision next(HealthState& health, std::int64_t now_ms, Rng& rng);
+    // The outcome of the attempt in flight: updates this request (retirement, II.3 "this
+    // request") and the shared health ("shared health"). Ignored when nothing is in flight.
+    void report(const Outcome& outcome, HealthState& health, std::int64_t now_ms);
+
+    const std::vector<TrailEntry>& trail() const noexcept;
+    int attempts_made() const noexcept;
+    std::size_t distinct_targets_tried() const noexcept;
+    std::int64_t deadline_at_ms() const noexcept;
+    int max_attempts() const noexcept;
+    bool finished() const noexcept;
+    Continuation continuation() const noexcept;  // after clamping by the server ceiling
+
+    struct State;  // implementation
+
+private:
+    friend class Planner;
+    explicit Attempts(std::unique_ptr<State> state);
+    std::unique_ptr<State> s_;
+};
+
+struct StartResult {
+    std::optional<Attempts> attempts;  // present exactly when there is no problem
+    std::vector<Problem> problems;     // request.reference, request.range, ...
+};
+
+class Planner {
+public:
+    // The config must outlive the planner. Fingerprints are copied.
+    Planner(const Config& config, KeyFingerprints keys);
+    Planner(Planner&&) noexcept;
+    Planner& operator=(Planner&&) noexcept;
+    ~Planner();
+
+    // Validates and clamps the request and starts its attempt state at now_ms (the deadline
+    // counts from here). `traffic` may be null (no shared budget or in-flight counts).
+    StartResult start(const Request& request, Traffic* traffic, std::int64_t now_ms) const;
+
+    // The ordered plan for a request with a verdict and reason per target, computed without any
+    // upstream call and without touching health. Empty when the request is invalid.
+    std::vector<Explained> explain(const Request& request, const HealthState& health, std::int64_t now_ms) const;
+
+    const Config& config() const noexcept;
+
+    struct Compiled;  // implementation
+
+private:
+    std::unique_ptr<Compiled> c_;
+};
+
+// Free-function spelling of Planner::explain.
+inline std::vector<Explained> explain(const Planner& planner, const Request& request, const HealthState& health,
+                                      std::int64_t now_ms) {
+    return planner.explain(request, health, now_ms);
+}
+
+// II.2: the HTTP status of a final failure with this code; 504 instead of 502 when the last
+// failure was a timeout.
+int http_status_for(ErrorCode code, bool timed_out) noexcept;
+
+}  // namespace reroute

@@ -1,0 +1,1084 @@
+#include "reroute/plan.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <boost/json.hpp>
+
+#include "reroute/classify.hpp"
+#include "reroute/notice.hpp"
+#include "reroute/redact.hpp"
+#include "reroute/scope.hpp"
+#include "reroute/text.hpp"
+
+namespace reroute {
+namespace {
+
+// ---- compiled configuration ---------------------------------------------------------------
+
+struct CTarget {
+    const ResolvedTarget* rt = nullptr;
+    const Model* model = nullptr;
+    TargetResources res;
+    std::string fingerprint;
+    std::string ref;  // provider:model
+    std::int64_t window = 0;
+    bool config_failure = false;  // credential variable not set
+    std::uint64_t sticky_key = 0;
+};
+
+struct CRoute {
+    const ResolvedRoute* route = nullptr;
+    std::unique_ptr<ResolvedRoute> owned;  // the synthetic route of a provider:model ref
+    std::vector<CTarget> targets;
+    std::vector<std::uint64_t> group_keys;
+};
+
+std::uint64_t hash_text(std::string_view s, std::uint64_t h = 0xcbf29ce484222325ull) noexcept {
+    for (char c : s) {
+        h ^= static_cast<unsigned char>(c);
+        h *= 0x100000001b3ull;
+    }
+    h ^= 0xff;  // terminator, so that ("ab","c") and ("a","bc") differ
+    h *= 0x100000001b3ull;
+    return h;
+}
+
+Policies clamp_policies(Policies p, const ServerLimits& server) {
+    p.retry.max_attempts = std::clamp(p.retry.max_attempts, 1, std::max(1, server.max_attempts));
+    p.timeout.deadline_ms = std::clamp<std::int64_t>(p.timeout.deadline_ms, 1, std::max<std::int64_t>(1, server.deadline_ms));
+    p.timeout.min_attempt_ms = std::clamp<std::int64_t>(p.timeout.min_attempt_ms, 0, p.timeout.deadline_ms);
+    return p;
+}
+
+std::unique_ptr<ResolvedRoute> synthetic_route(const Config& config, const Model& model, std::size_t model_index) {
+    const Provider* provider = config.find_provider(model.provider);
+    if (!provider || provider->endpoints.empty()) return nullptr;
+    auto r = std::make_unique<ResolvedRoute>();
+    r->name = model.provider + ":" + model.id;
+    ResolvedGroup g;
+    g.strategy = Strategy::fallback;
+    g.expansion = true;
+    g.path = "/models/" + std::to_string(model_index);
+    g.policies = clamp_policies(config.base_policies(), config.server);
+    std::vector<const Credential*> creds;
+    for (const Credential& c : provider->credentials) creds.push_back(&c);
+    if (creds.empty()) creds.push_back(nullptr);
+    for (const Credential* c : creds) {
+        for (const Endpoint& e : provider->endpoints) {
+            ResolvedTarget t;
+            t.index = r->targets.size();
+            t.leaf = 0;
+            t.leaf_path = g.path;
+            t.provider = provider->id;
+            t.provider_index = static_cast<std::size_t>(provider - config.providers.data());
+            t.api_format = provider->api_format;
+            t.endpoint_id = e.id;
+            t.base_url = e.base_url;
+            if (c) {
+                t.credential_id = c->id;
+                t.credential_env = c->env;
+            }
+            t.model = model.id;
+            t.upstream_model = model.upstream_id();
+            t.model_index = model_index;
+            t.policies = g.policies;
+            g.children.push_back({false, t.index, 1.0});
+            r->targets.push_back(std::move(t));
+        }
+    }
+    g.first_target = 0;
+    g.end_target = r->targets.size();
+    r->groups.push_back(std::move(g));
+    return r;
+}
+
+std::unique_ptr<CRoute> compile(const Config& config, const KeyFingerprints& keys, const ResolvedRoute* route,
+                                std::unique_ptr<ResolvedRoute> owned) {
+    auto c = std::make_unique<CRoute>();
+    c->owned = std::move(owned);
+    c->route = c->owned ? c->owned.get() : route;
+    c->targets.reserve(c->route->targets.size());
+    const std::string empty_fp = fingerprint("");
+    for (const ResolvedTarget& rt : c->route->targets) {
+        CTarget t;
+        t.rt = &rt;
+        t.model = rt.model_index < config.models.size() ? &config.models[rt.model_index] : nullptr;
+        if (rt.credential_env) {
+            auto it = keys.find(*rt.credential_env);
+            if (it == keys.end()) t.config_failure = true;
+            else t.fingerprint = it->second;
+        } else {
+            t.fingerprint = empty_fp;
+        }
+        const bool free_model = t.model && is_free_model(t.model->id, t.model->input_price, t.model->output_price);
+        t.res = TargetResources::make(rt.provider, rt.base_url, t.fingerprint, rt.model, free_model);
+        t.ref = rt.provider + ":" + rt.model;
+        t.window = t.model ? t.model->context_window : 0;
+        std::uint64_t h = hash_text(rt.provider);
+        h = hash_text(rt.endpoint_id, h);
+        h = hash_text(rt.credential_id.value_or(""), h);
+        t.sticky_key = hash_text(rt.model, h);
+        c->targets.push_back(std::move(t));
+    }
+    for (const ResolvedGroup& g : c->route->groups) c->group_keys.push_back(hash_text(g.path, 0x9e3779b97f4a7c15ull));
+    return c;
+}
+
+// ---- small helpers ------------------------------------------------------------------------
+
+bool is_overload(const ErrorValue& e) {
+    const std::optional<double> status = e.status ? e.status : e.status_code;
+    if (status && (*status == 503 || *status == 529)) return true;
+    for (const std::optional<std::string>* m : {&e.message, &e.data_message}) {
+        if (*m && text::contains(text::lowercase_for_matching(**m), "overloaded")) return true;
+    }
+    return e.kind == ErrorValue::Kind::string && text::contains(text::lowercase_for_matching(e.text), "overloaded");
+}
+
+std::string raw_message(const ErrorValue& e) {
+    std::string_view m;
+    if (e.kind == ErrorValue::Kind::string) m = e.text;
+    else if (e.message && !e.message->empty()) m = *e.message;
+    else if (e.data_message && !e.data_message->empty()) m = *e.data_message;
+    if (m.empty()) return "Unknown error";
+    return redact_secrets(m);
+}
+
+bool contains_name(const std::vector<std::string>& list, std::string_view a, std::string_view b = {}) {
+    for (const std::string& s : list)
+        if (s == a || (!b.empty() && s == b)) return true;
+    return false;
+}
+
+Problem problem(std::string path, std::string_view code, std::string found, std::string expected) {
+    Problem p;
+    p.path = std::move(path);
+    p.code = std::string(code);
+    p.found = std::move(found);
+    p.expected = std::move(expected);
+    return p;
+}
+
+int continuation_rank(Continuation c) noexcept {
+    switch (c) {
+        case Continuation::off: return 0;
+        case Continuation::restart: return 1;
+        case Continuation::continue_: return 2;
+    }
+    return 0;
+}
+
+// Weighted rendezvous score of a child for a conversation: higher wins.
+double rendezvous(std::uint64_t conversation, std::uint64_t key, double weight) noexcept {
+    const std::uint64_t h = mix64(conversation ^ mix64(key));
+    const double u = (static_cast<double>(h >> 11) + 0.5) * 0x1.0p-53;  // (0, 1)
+    return -weight / std::log(u);
+}
+
+}  // namespace
+
+// ---- trail --------------------------------------------------------------------------------
+
+std::string render_trail(const std::vector<TrailEntry>& trail) {
+    std::vector<std::string> parts;
+    for (const TrailEntry& e : trail) {
+        std::string s = "ref=";
+        percent_encode(s, e.ref);
+        s += ";ep=";
+        percent_encode(s, e.endpoint_id);
+        s += ";fp=";
+        percent_encode(s, e.fingerprint);
+        s += ";code=";
+        s += to_string(e.code);
+        s += ";kind=";
+        s += to_string(e.kind);
+        s += ";ms=";
+        s += std::to_string(std::max<std::int64_t>(0, e.duration_ms));
+        parts.push_back(std::move(s));
+    }
+    std::size_t keep = std::min(parts.size(), kMaxTrailEntries);
+    for (;;) {
+        std::string out;
+        for (std::size_t i = 0; i < keep; ++i) {
+            if (i) out += ", ";
+            out += parts[i];
+        }
+        if (keep < parts.size()) {
+            if (keep) out += ", ";
+            out += "+" + std::to_string(parts.size() - keep);
+        }
+        if (out.size() <= kMaxTrailBytes || keep == 0) return out.substr(0, kMaxTrailBytes);
+        --keep;
+    }
+}
+
+int http_status_for(ErrorCode code, bool timed_out) noexcept {
+    switch (code) {
+        case ErrorCode::content_filter:
+        case ErrorCode::context_length:
+        case ErrorCode::unsupported_parameter:
+        case ErrorCode::output_cap_too_high:
+        case ErrorCode::token_limit: return 400;
+        case ErrorCode::credit_exhausted: return 402;
+        case ErrorCode::model_not_entitled: return 403;
+        case ErrorCode::model_not_found: return 404;
+        case ErrorCode::rate_limited: return 429;
+        case ErrorCode::missing_api_key: return 503;
+        default: return timed_out ? 504 : 502;
+    }
+}
+
+// ---- overrides ----------------------------------------------------------------------------
+
+OverridesResult parse_overrides(std::string_view json_object, std::string_view base_path) {
+    OverridesResult r;
+    const std::string base(base_path);
+    boost::system::error_code ec;
+    const boost::json::value v = boost::json::parse(boost::json::string_view(json_object.data(), json_object.size()), ec);
+    if (ec) {
+        r.problems.push_back(problem(base, "request.syntax", "not JSON", "a JSON object"));
+        return r;
+    }
+    const auto* obj = v.if_object();
+    if (!obj) {
+        r.problems.push_back(problem(base, "request.type", "not an object", "an object"));
+        return r;
+    }
+    RequestOverrides o;
+    auto integer = [](const boost::json::value& x) -> std::optional<std::int64_t> {
+        if (const auto* i = x.if_int64()) return *i;
+        if (const auto* u = x.if_uint64()) return *u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())
+                                                   ? std::numeric_limits<std::int64_t>::max()
+                                                   : static_cast<std::int64_t>(*u);
+        if (const auto* d = x.if_double(); d && std::isfinite(*d) && std::floor(*d) == *d && std::fabs(*d) < 9.0e18)
+            return static_cast<std::int64_t>(*d);
+        return std::nullopt;
+    };
+    auto strings = [&](const boost::json::value& x, const std::string& path) -> std::optional<std::vector<std::string>> {
+        const auto* a = x.if_array();
+        if (!a) {
+            r.problems.push_back(problem(path, "request.type", "not an array", "an array of strings"));
+            return std::nullopt;
+        }
+        std::vector<std::string> out;
+        for (std::size_t i = 0; i < a->size(); ++i) {
+            const auto* s = (*a)[i].if_string();
+            if (!s || s->empty()) {
+                r.problems.push_back(problem(path + "/" + std::to_string(i), "request.type",
+                                             s ? "an empty string" : "not a string", "a non-empty string"));
+                return std::nullopt;
+            }
+            out.emplace_back(s->data(), s->size());
+        }
+        return out;
+    };
+    for (const auto& member : *obj) {
+        const std::string key(member.key().data(), member.key().size());
+        const std::string path = base + "/" + key;
+        const boost::json::value& x = member.value();
+        if (key == "disable_fallbacks") {
+            if (const auto* b = x.if_bool()) o.disable_fallbacks = *b;
+            else r.problems.push_back(problem(path, "request.type", "not a boolean", "true or false"));
+        } else if (key == "max_attempts") {
+            const auto i = integer(x);
+            if (!i) r.problems.push_back(problem(path, "request.type", "not an integer", "an integer"));
+            else if (*i < 1) r.problems.push_back(problem(path, "request.range", std::to_string(*i), "1 or more"));
+            else o.max_attempts = static_cast<int>(std::min<std::int64_t>(*i, 1'000'000));
+        } else if (key == "deadline_ms") {
+            const auto i = integer(x);
+            if (!i) r.problems.push_back(problem(path, "request.type", "not an integer", "an integer"));
+            else if (*i < 1) r.problems.push_back(problem(path, "request.range", std::to_string(*i), "1 or more"));
+            else o.deadline_ms = *i;
+        } else if (key == "allowed_providers") {
+            o.allowed_providers = strings(x, path);
+        } else if (key == "allowed_models") {
+            o.allowed_models = strings(x, path);
+        } else if (key == "continuation") {
+            const auto* s = x.if_string();
+            if (s && *s == "off") o.continuation = Continuation::off;
+            else if (s && *s == "restart") o.continuation = Continuation::restart;
+            else if (s && *s == "continue") o.continuation = Continuation::continue_;
+            else r.problems.push_back(problem(path, "request.format", s ? std::string(s->data(), s->size()) : "not a string",
+                                              "\"off\", \"restart\" or \"continue\""));
+        } else {
+            r.problems.push_back(problem(path, "request.unknown_member", key,
+                                         "disable_fallbacks, max_attempts, deadline_ms, allowed_providers, "
+                                         "allowed_models or continuation"));
+        }
+    }
+    if (r.problems.empty()) r.overrides = std::move(o);
+    return r;
+}
+
+// ---- traffic ------------------------------------------------------------------------------
+
+RouteTraffic& Traffic::route(std::string_view name, std::size_t targets) {
+    auto it = routes_.find(name);
+    if (it == routes_.end()) it = routes_.emplace(std::string(name), RouteTraffic{}).first;
+    if (it->second.in_flight.size() < targets) it->second.in_flight.resize(targets, 0);
+    return it->second;
+}
+
+const RouteTraffic* Traffic::find(std::string_view name) const {
+    auto it = routes_.find(name);
+    return it == routes_.end() ? nullptr : &it->second;
+}
+
+// ---- planner ------------------------------------------------------------------------------
+
+struct Planner::Compiled {
+    const Config* config = nullptr;
+    KeyFingerprints keys;
+    std::vector<std::unique_ptr<CRoute>> routes;
+    std::map<std::string, std::size_t, std::less<>> by_name;
+};
+
+Planner::Planner(const Config& config, KeyFingerprints keys) : c_(std::make_unique<Compiled>()) {
+    c_->config = &config;
+    c_->keys = std::move(keys);
+    for (const ResolvedRoute& r : config.resolved) {
+        if (c_->by_name.count(r.name)) continue;
+        c_->by_name.emplace(r.name, c_->routes.size());
+        c_->routes.push_back(compile(config, c_->keys, &r, nullptr));
+    }
+    for (std::size_t i = 0; i < config.models.size(); ++i) {
+        const Model& m = config.models[i];
+        const std::string ref = m.provider + ":" + m.id;
+        if (c_->by_name.count(ref)) continue;
+        auto owned = synthetic_route(config, m, i);
+        if (!owned) continue;
+        c_->by_name.emplace(ref, c_->routes.size());
+        c_->routes.push_back(compile(config, c_->keys, nullptr, std::move(owned)));
+    }
+}
+
+Planner::Planner(Planner&&) noexcept = default;
+Planner& Planner::operator=(Planner&&) noexcept = default;
+Planner::~Planner() = default;
+
+const Config& Planner::config() const noexcept { return *c_->config; }
+
+// ---- the request state --------------------------------------------------------------------
+
+struct Attempts::State {
+    const Config* config = nullptr;
+    const CRoute* route = nullptr;
+    RouteTraffic* traffic = nullptr;
+    RetryBudget local_budget;  // when there is no shared traffic
+
+    // the request, validated and clamped
+    std::uint64_t conversation = 0;
+    bool has_conversation = false;
+    bool disable_fallbacks = false;
+    int max_attempts = kDefaultMaxAttempts;
+    std::int64_t start_ms = 0, deadline_at = 0, min_attempt_ms = 0;
+    Continuation continuation = Continuation::off;
+    std::vector<Reason> skip;  // static verdict per target: ok or why never usable
+
+    // progress
+    int attempts = 0;
+    std::vector<std::uint8_t> attempted;
+    std::vector<std::uint8_t> retries;
+    std::size_t distinct = 0;
+    std::vector<const ResourceId*> retired;
+    std::int64_t min_window_exclusive = -1;
+    std::optional<std::size_t> locked;  // disable_fallbacks: the only target after the first
+
+    // the attempt in flight
+    bool in_flight = false;
+    Attempt current;
+    double jitter = 0;
+
+    // the last failure
+    bool has_failure = false;
+    std::size_t last_target = 0;
+    ErrorCode last_code = ErrorCode::generic;
+    OutcomeKind last_kind = OutcomeKind::http_error;
+    std::optional<double> last_hint;
+    std::string last_raw;
+    bool last_overload = false;
+
+    std::optional<Final> final;
+    std::vector<TrailEntry> trail;
+
+    // per-call availability memo
+    struct Memo {
+        std::uint32_t gen = 0;
+        Availability a;
+    };
+    std::vector<Memo> memo;
+    std::uint32_t gen = 0;
+    std::int64_t memo_at = 0;
+    const HealthState* memo_health = nullptr;
+
+    ~State() { release(); }
+
+    RetryBudget& budget() noexcept { return traffic ? traffic->budget : local_budget; }
+    const ResolvedGroup& group(std::size_t g) const { return route->route->groups[g]; }
+    const CTarget& target(std::size_t t) const { return route->targets[t]; }
+    std::size_t size() const { return route->targets.size(); }
+
+    void release() {
+        if (!route) return;
+        if (in_flight) {
+            if (traffic && current.target < traffic->in_flight.size() && traffic->in_flight[current.target] > 0)
+                --traffic->in_flight[current.target];
+            if (current.same_target_retry) budget().end_retry();
+            in_flight = false;
+        }
+        budget().end_request();
+        route = nullptr;
+    }
+
+    // -- availability --
+
+    void begin_eval(const HealthState& h, std::int64_t at) {
+        if (memo.size() != size()) memo.assign(size(), Memo{});
+        ++gen;
+        if (gen == 0) {  // wrapped: clear
+            for (Memo& m : memo) m.gen = 0;
+            gen = 1;
+        }
+        memo_at = at;
+        memo_health = &h;
+    }
+    const Availability& health_of(std::size_t t) {
+        Memo& m = memo[t];
+        if (m.gen != gen) {
+            m.a = memo_health->is_available(target(t).res, memo_at);
+            m.gen = gen;
+        }
+        return m.a;
+    }
+
+    bool is_retired(std::size_t t) const {
+        const CTarget& c = target(t);
+        for (const ResourceId* r : retired) {
+            if (r->kind() == ResourceKind::credit && c.res.free_model) continue;
+            if (c.res.get(r->kind()) == *r) return true;
+        }
+        return false;
+    }
+
+    // Why this request cannot use t, before asking health (ok when it can).
+    Reason request_verdict(std::size_t t) const {
+        if (skip[t] != Reason::ok) return skip[t];
+        if (attempted[t]) return Reason::attempted;
+        if (locked && *locked != t) return Reason::fallbacks_disabled;
+        if (min_window_exclusive >= 0 && target(t).window <= min_window_exclusive) return Reason::smaller_window;
+        if (is_retired(t)) return Reason::retired;
+        return Reason::ok;
+    }
+
+    bool usable(std::size_t t) { return request_verdict(t) == Reason::ok && health_of(t).usable(); }
+
+    bool group_has_usable(std::size_t g) {
+        const ResolvedGroup& G = group(g);
+        for (std::size_t t = G.first_target; t < G.end_target; ++t)
+            if (usable(t)) return true;
+        return false;
+    }
+
+    std::int64_t in_flight_of(const ResolvedChild& c) const {
+        if (!traffic) return 0;
+        auto count = [&](std::size_t t) { return t < traffic->in_flight.size() ? traffic->in_flight[t] : 0; };
+        if (!c.is_group) return count(c.index);
+        const ResolvedGroup& G = group(c.index);
+        std::int64_t n = 0;
+        for (std::size_t t = G.first_target; t < G.end_target; ++t) n += count(t);
+        return n;
+    }
+
+    std::uint64_t child_key(const ResolvedChild& c) const {
+        return c.is_group ? route->group_keys[c.index] : target(c.index).sticky_key;
+    }
+
+    struct Pick {
+        std::size_t target = 0;
+        Reason reason = Reason::first_choice;
+    };
+
+    // The best usable target under group g, following the group strategies.
+    std::optional<Pick> choose(std::size_t g, Rng& rng, int depth = 0) {
+        if (depth > 64) return std::nullopt;
+        const ResolvedGroup& G = group(g);
+        auto descend = [&](const ResolvedChild& c, Reason why) -> std::optional<Pick> {
+            if (!c.is_group) return Pick{c.index, why};
+            auto p = choose(c.index, rng, depth + 1);
+            if (p && p->reason == Reason::first_choice) p->reason = why;
+            return p;
+        };
+        if (G.strategy == Strategy::loadbalance && !G.expansion) {
+            std::vector<const ResolvedChild*> live;
+            for (const ResolvedChild& c : G.children) {
+                if (!(c.weight > 0)) continue;
+                if (c.is_group ? group_has_usable(c.index) : usable(c.index)) live.push_back(&c);
+            }
+            if (live.empty()) return std::nullopt;
+            if (live.size() == 1) return descend(*live[0], Reason::first_choice);
+            if (G.balance == LoadBalance::sticky && has_conversation) {
+                const ResolvedChild* best = live[0];
+                double best_score = -1;
+                for (const ResolvedChild* c : live) {
+                    const double s = rendezvous(conversation, child_key(*c), c->weight);
+                    if (s > best_score) best_score = s, best = c;
+                }
+                return descend(*best, Reason::sticky);
+            }
+            if (G.balance == LoadBalance::least_in_flight) {
+                const std::size_t a = static_cast<std::size_t>(rng.below(live.size()));
+                std::size_t b = static_cast<std::size_t>(rng.below(live.size() - 1));
+                if (b >= a) ++b;
+                const ResolvedChild* pick = in_flight_of(*live[b]) < in_flight_of(*live[a]) ? live[b] : live[a];
+                return descend(*pick, Reason::least_in_flight);
+            }
+            double total = 0;
+            for (const ResolvedChild* c : live) total += c->weight;
+            double r = rng.uniform() * total;
+            for (const ResolvedChild* c : live) {
+                if (r < c->weight) return descend(*c, Reason::weighted_pick);
+                r -= c->weight;
+            }
+            return descend(*live.back(), Reason::weighted_pick);
+        }
+        for (const ResolvedChild& c : G.children) {
+            if (!(c.weight > 0)) continue;
+            if (!c.is_group) {
+                if (usable(c.index)) return Pick{c.index, Reason::first_choice};
+                continue;
+            }
+            if (auto p = choose(c.index, rng, depth + 1)) return p;
+            if (G.strategy == Strategy::single) break;
+        }
+        return std::nullopt;
+    }
+
+    // Breaker-ejected targets this request could otherwise use, least recently ejected first.
+    std::optional<std::size_t> panic_pick() {
+        std::optional<std::size_t> best;
+        std::int64_t best_at = 0;
+        for (std::size_t t = 0; t < size(); ++t) {
+            if (request_verdict(t) != Reason::ok) continue;
+            const Availability& a = health_of(t);
+            if (!a.breaker_only()) continue;
+            if (!best || a.ejected_at_ms < best_at) best = t, best_at = a.ejected_at_ms;
+        }
+        return best;
+    }
+
+    // -- decisions --
+
+    Decision finish(Reason reason, std::optional<std::int64_t> retry_after = std::nullopt) {
+        Final f;
+        f.reason = reason;
+        f.attempts = attempts;
+        if (has_failure) {
+            const CTarget& t = target(last_target);
+            f.code = last_code;
+            f.envelope.provider = t.rt->provider;
+            f.envelope.model = t.rt->model;
+            f.envelope.raw = last_raw;
+            const bool timed_out = last_kind == OutcomeKind::timeout_connect ||
+                                   last_kind == OutcomeKind::timeout_first_token || last_kind == OutcomeKind::timeout_idle;
+            f.http_status = http_status_for(last_code, timed_out);
+            if (last_code == ErrorCode::rate_limited && last_hint && *last_hint >= 0 && std::isfinite(*last_hint))
+                retry_after = static_cast<std::int64_t>(std::min(std::ceil(*last_hint), 9.0e15));
+        } else {
+            nothing_attempted(f, retry_after);
+        }
+        f.envelope.code = std::string(to_string(f.code.value_or(ErrorCode::generic)));
+        if (distinct > 0) f.envelope.tried = static_cast<double>(distinct);
+        if (retry_after) {
+            f.retry_after_ms = std::max<std::int64_t>(0, *retry_after);
+            f.envelope.retry_after_ms = static_cast<double>(*f.retry_after_ms);
+        }
+        final = f;
+        Decision d;
+        d.kind = Decision::Kind::final;
+        d.final = f;
+        return d;
+    }
+
+    // Nothing was attempted: the code says why every target was skipped.
+    void nothing_attempted(Final& f, std::optional<std::int64_t>& retry_after) {
+        struct Candidate {
+            int rank;
+            ErrorCode code;
+            std::size_t target;
+        };
+        std::optional<Candidate> best;
+        std::int64_t cooling_end = -1;
+        auto offer = [&](int rank, ErrorCode code, std::size_t t) {
+            if (!best || rank < best->rank) best = Candidate{rank, code, t};
+        };
+        for (std::size_t t = 0; t < size(); ++t) {
+            const Reason v = request_verdict(t);
+            switch (v) {
+                case Reason::ok: {
+                    const Availability& a = health_of(t);
+                    if (a.reason == Reason::cooling) {
+                        offer(0, ErrorCode::rate_limited, t);
+                        if (cooling_end < 0 || a.until_ms < cooling_end) cooling_end = a.until_ms;
+                    } else if (a.reason == Reason::benched) {
+                        offer(1, a.code.value_or(ErrorCode::generic), t);
+                    } else if (a.reason == Reason::admin_retired) {
+                        offer(1, ErrorCode::auth_error, t);
+                    } else if (!a.usable()) {
+                        offer(2, ErrorCode::provider_error, t);
+                    }
+                    break;
+                }
+                case Reason::context_too_small: offer(3, ErrorCode::context_length, t); break;
+                case Reason::capability_missing: offer(4, ErrorCode::unsupported_parameter, t); break;
+                case Reason::not_allowed: offer(5, ErrorCode::model_not_found, t); break;
+                case Reason::config_failure: offer(6, ErrorCode::missing_api_key, t); break;
+                default: break;
+            }
+        }
+        const ErrorCode code = best ? best->code : ErrorCode::generic;
+        f.code = code;
+        f.http_status = http_status_for(code, false);
+        const std::size_t t = best ? best->target : 0;
+        if (size() > 0) {
+            f.envelope.provider = target(t).rt->provider;
+            f.envelope.model = target(t).rt->model;
+        }
+        f.envelope.raw = "no target of route \"" + route->route->name + "\" could be attempted";
+        if (code == ErrorCode::rate_limited && cooling_end >= 0) retry_after = cooling_end - memo_at;
+    }
+
+    Decision emit(std::size_t t, Reason reason, std::int64_t now, std::int64_t wait, bool probe, bool retry,
+                  HealthState& health, Rng& rng) {
+        const CTarget& c = target(t);
+        const ResolvedTarget& rt = *c.rt;
+        Attempt a;
+        a.target = t;
+        a.number = ++attempts;
+        a.provider = rt.provider;
+        a.endpoint_id = rt.endpoint_id;
+        a.base_url = rt.base_url;
+        a.credential_env = rt.credential_env;
+        a.fingerprint = c.fingerprint;
+        a.model = rt.model;
+        a.upstream_model = rt.upstream_model;
+        a.ref = c.ref;
+        a.wait_ms = wait;
+        a.start_ms = now + wait;
+        a.deadline_at_ms = deadline_at;
+        const std::int64_t left = std::max<std::int64_t>(0, deadline_at - a.start_ms);
+        const TimeoutPolicy& tp = rt.policies.timeout;
+        a.timeouts = Timeouts{std::min(tp.connect_timeout_ms, left), std::min(tp.first_token_timeout_ms, left),
+                              std::min(tp.idle_timeout_ms, left)};
+        a.reason = reason;
+        a.is_probe = probe;
+        a.same_target_retry = retry;
+        if (has_failure && t != last_target) {
+            FallbackNotice n;
+            n.from = target(last_target).ref;
+            n.to = c.ref;
+            n.reason = std::string(to_string(last_code));
+            a.notice = format_notice(n);
+        }
+        if (probe) health.begin_probe(c.res, a.start_ms, std::max<std::int64_t>(1, left));
+        if (!attempted[t]) {
+            attempted[t] = 1;
+            ++distinct;
+        }
+        if (retry) {
+            if (retries[t] < 255) ++retries[t];
+            budget().begin_retry();
+        }
+        if (traffic && t < traffic->in_flight.size()) ++traffic->in_flight[t];
+        const int jp = std::max(0, rt.policies.breaker.jitter_percent);
+        jitter = rng.uniform() * jp / 100.0;
+        if (disable_fallbacks && !locked) locked = t;
+        in_flight = true;
+        current = a;
+        Decision d;
+        d.kind = Decision::Kind::attempt;
+        d.attempt = std::move(a);
+        return d;
+    }
+
+    Decision next(HealthState& health, std::int64_t now, Rng& rng) {
+        if (final) {
+            Decision d;
+            d.final = *final;
+            return d;
+        }
+        if (in_flight) {
+            Decision d;
+            d.kind = Decision::Kind::attempt;
+            d.attempt = current;
+            return d;
+        }
+        begin_eval(health, now);
+        if (attempts >= max_attempts) return finish(Reason::max_attempts);
+        if (deadline_at - now < min_attempt_ms) return finish(Reason::deadline);
+
+        // 1. a healthy alternative, at once
+        if (has_failure) {
+            const ClassPolicy& cp = target(last_target).rt->policies.classes;
+            const bool sibling_first =
+                last_code == ErrorCode::auth_error || last_code == ErrorCode::credit_exhausted ||
+                last_code == ErrorCode::model_not_entitled ||
+                (cp.prefer == Prefer::same_model_first &&
+                 (last_code == ErrorCode::rate_limited || (last_code == ErrorCode::provider_error && last_overload)));
+            if (sibling_first) {
+                const CTarget& from = target(last_target);
+                for (std::size_t t = 0; t < size(); ++t) {
+                    const CTarget& c = target(t);
+                    if (t == last_target || c.rt->model_index != from.rt->model_index) continue;
+                    if (usable(t)) return emit(t, Reason::same_model_sibling, now, 0, health_of(t).probe(), false, health, rng);
+                }
+            }
+        }
+        if (auto p = choose(0, rng)) {
+            const Reason why = has_failure ? Reason::switch_target : p->reason;
+            return emit(p->target, why, now, 0, health_of(p->target).probe(), false, health, rng);
+        }
+
+        // 2. the same target again, after its backoff or retry hint
+        Reason refusal = Reason::exhausted;
+        std::optional<std::int64_t> exposed_hint;
+        if (has_failure) {
+            const std::size_t t = last_target;
+            const RetryPolicy& rp = target(t).rt->policies.retry;
+            if (!may_retry_same_target(rp, last_code, last_kind) ||
+                retries[t] >= same_target_retries(rp, last_code) || skip[t] != Reason::ok ||
+                (locked && *locked != t)) {
+                refusal = Reason::not_retryable;
+            } else {
+                std::int64_t wait = backoff_ms(rp, retries[t] + 1, rng.uniform());
+                bool ok = true;
+                if (last_hint && std::isfinite(*last_hint) && *last_hint >= 0) {
+                    const HintVerdict v = judge_hint(rp, *last_hint, deadline_at - now, min_attempt_ms);
+                    if (!v.wait) {
+                        ok = false;
+                        refusal = v.reason;
+                        exposed_hint = v.wait_ms;
+                    } else {
+                        wait = last_code == ErrorCode::rate_limited ? v.wait_ms : std::max(wait, v.wait_ms);
+                    }
+                }
+                if (ok) {
+                    // Cooling (a 429 without a hint) ends before the retry starts.
+                    const Availability a = health.is_available(target(t).res, now + wait);
+                    if (a.reason == Reason::cooling) wait = std::max(wait, a.until_ms - now);
+                    const Availability at = health.is_available(target(t).res, now + wait);
+                    if (!at.usable() && !at.breaker_only()) {
+                        ok = false;
+                        refusal = Reason::not_retryable;
+                    } else if (deadline_at - (now + wait) < min_attempt_ms) {
+                        ok = false;
+                        refusal = Reason::deadline;
+                    } else if (!budget().allows_retry(rp)) {
+                        budget().count_refusal();
+                        ok = false;
+                        refusal = Reason::budget_exhausted;
+                    }
+                    if (ok) return emit(t, Reason::retry_same_target, now, wait, at.probe(), true, health, rng);
+                }
+            }
+        }
+
+        // 3. the panic guard: rather an ejected target than no request at all
+        if (auto t = panic_pick()) return emit(*t, Reason::panic, now, 0, false, false, health, rng);
+
+        if (has_failure && last_code == ErrorCode::context_length) refusal = Reason::terminal;
+        if (exposed_hint && last_code != ErrorCode::rate_limited) exposed_hint.reset();
+        return finish(refusal, exposed_hint);
+    }
+
+    void report(const Outcome& o, HealthState& health, std::int64_t now) {
+        if (!in_flight || final) return;
+        in_flight = false;
+        const std::size_t t = current.target;
+        if (traffic && t < traffic->in_flight.size() && traffic->in_flight[t] > 0) --traffic->in_flight[t];
+        if (current.same_target_retry) budget().end_retry();
+        const CTarget& c = target(t);
+
+        std::optional<ErrorCode> code;
+        if (o.kind != OutcomeKind::success && o.kind != OutcomeKind::cancelled) {
+            if (auto k = code_for_kind(o.kind)) code = k;
+            else if (o.code) code = o.code;
+            else if (o.error.kind != ErrorValue::Kind::absent) code = classify(o.error);
+            else code = ErrorCode::generic;
+        }
+
+        Observation obs;
+        obs.kind = o.kind;
+        obs.code = code;
+        obs.retry_after_ms = o.retry_after_ms;
+        obs.probe = current.is_probe;
+        obs.jitter = jitter;
+        obs.breaker = &c.rt->policies.breaker;
+        obs.threshold = c.rt->policies.breaker.consecutive_failures;
+        if (code == ErrorCode::provider_error || code == ErrorCode::provider_unreachable)
+            breaker_context(t, *code, health, now, obs);
+        health.record(c.res, obs, now);
+
+        if (o.kind == OutcomeKind::success) {
+            Final f;
+            f.reason = Reason::succeeded;
+            f.http_status = 200;
+            f.attempts = attempts;
+            f.served_by = t;
+            f.envelope.provider = c.rt->provider;
+            f.envelope.model = c.rt->model;
+            if (distinct > 0) f.envelope.tried = static_cast<double>(distinct);
+            final = f;
+            return;
+        }
+        if (o.kind == OutcomeKind::cancelled) {
+            Final f;
+            f.reason = Reason::cancelled;
+            f.http_status = 499;
+            f.attempts = attempts;
+            final = f;
+            return;
+        }
+
+        if (trail.size() < kMaxTrailEntries)
+            trail.push_back(TrailEntry{t, c.ref, c.rt->endpoint_id, c.fingerprint, *code, o.kind, o.duration_ms});
+        has_failure = true;
+        last_target = t;
+        last_code = *code;
+        last_kind = o.kind;
+        last_hint = o.retry_after_ms;
+        last_raw = raw_message(o.error);
+        last_overload = is_overload(o.error);
+
+        // II.3, "this request"
+        switch (*code) {
+            case ErrorCode::auth_error: retired.push_back(&c.res.credential); break;
+            case ErrorCode::credit_exhausted: retired.push_back(&c.res.credit); break;
+            case ErrorCode::model_not_entitled: retired.push_back(&c.res.credential_model); break;
+            case ErrorCode::provider_unreachable: retired.push_back(&c.res.endpoint); break;
+            case ErrorCode::model_not_found:
+            case ErrorCode::unsupported_parameter:
+            case ErrorCode::output_cap_too_high:
+            case ErrorCode::token_limit: retired.push_back(&c.res.endpoint_model); break;
+            case ErrorCode::context_length:
+                min_window_exclusive = std::max(min_window_exclusive, c.window);
+                break;
+            case ErrorCode::content_filter:
+                if (!route_policies().classes.route_around_content_filter) {
+                    begin_eval(health, now);
+                    finish(Reason::terminal);
+                }
+                break;
+            default: break;
+        }
+    }
+
+    const Policies& route_policies() const { return group(0).policies; }
+
+    // The threshold (1 with a healthy alternative in the route, else 3) and the panic guard (at
+    // most max_ejection_percent of the route's targets ejected at once).
+    void breaker_context(std::size_t t, ErrorCode code, const HealthState& health, std::int64_t now, Observation& obs) {
+        const CTarget& c = target(t);
+        const BreakerPolicy& bp = c.rt->policies.breaker;
+        std::size_t live = 0, ejected = 0;
+        bool alternative = false;
+        for (std::size_t u = 0; u < size(); ++u) {
+            const CTarget& o = target(u);
+            if (o.rt->drained || o.config_failure) continue;
+            ++live;
+            const Availability a = health.is_available(o.res, now);
+            if (a.reason == Reason::breaker_open) ++ejected;
+            if (u == t || alternative || !a.usable()) continue;
+            const bool independent = code == ErrorCode::provider_unreachable ? !(o.res.endpoint == c.res.endpoint)
+                                                                             : !(o.res.endpoint_model == c.res.endpoint_model);
+            if (independent) alternative = true;
+        }
+        obs.threshold = alternative ? bp.consecutive_failures_with_alternative : bp.consecutive_failures;
+        obs.may_eject = static_cast<std::int64_t>(ejected) * 100 <
+                        static_cast<std::int64_t>(std::clamp(bp.max_ejection_percent, 0, 100)) * static_cast<std::int64_t>(live);
+    }
+};
+
+Attempts::Attempts(std::unique_ptr<State> state) : s_(std::move(state)) {}
+Attempts::Attempts(Attempts&&) noexcept = default;
+Attempts& Attempts::operator=(Attempts&&) noexcept = default;
+Attempts::~Attempts() = default;
+
+Decision Attempts::next(HealthState& health, std::int64_t now_ms, Rng& rng) {
+    if (!s_) return Decision{};
+    return s_->next(health, now_ms, rng);
+}
+void Attempts::report(const Outcome& outcome, HealthState& health, std::int64_t now_ms) {
+    if (s_) s_->report(outcome, health, now_ms);
+}
+const std::vector<TrailEntry>& Attempts::trail() const noexcept {
+    static const std::vector<TrailEntry> kEmpty;
+    return s_ ? s_->trail : kEmpty;
+}
+int Attempts::attempts_made() const noexcept { return s_ ? s_->attempts : 0; }
+std::size_t Attempts::distinct_targets_tried() const noexcept { return s_ ? s_->distinct : 0; }
+std::int64_t Attempts::deadline_at_ms() const noexcept { return s_ ? s_->deadline_at : 0; }
+int Attempts::max_attempts() const noexcept { return s_ ? s_->max_attempts : 0; }
+bool Attempts::finished() const noexcept { return !s_ || s_->final.has_value(); }
+Continuation Attempts::continuation() const noexcept { return s_ ? s_->continuation : Continuation::off; }
+
+// ---- start and explain --------------------------------------------------------------------
+
+namespace {
+
+// Validates and clamps; fills everything of the state but the traffic registration.
+std::unique_ptr<Attempts::State> prepare(const Planner::Compiled& c, const Request& req, std::int64_t now,
+                                         std::vector<Problem>& problems) {
+    const Config& config = *c.config;
+    auto it = c.by_name.find(req.route);
+    if (it == c.by_name.end()) {
+        problems.push_back(problem("/model", "request.reference", "\"" + req.route + "\"",
+                                   "a route name or a provider:model ref of the configuration"));
+    }
+    const RequestOverrides& o = req.overrides;
+    const std::string& base = req.overrides_path;
+    if (o.max_attempts && *o.max_attempts < 1)
+        problems.push_back(problem(base + "/max_attempts", "request.range", std::to_string(*o.max_attempts), "1 or more"));
+    if (o.deadline_ms && *o.deadline_ms < 1)
+        problems.push_back(problem(base + "/deadline_ms", "request.range", std::to_string(*o.deadline_ms), "1 or more"));
+    if (!problems.empty()) return nullptr;
+
+    auto s = std::make_unique<Attempts::State>();
+    s->config = &config;
+    s->route = c.routes[it->second].get();
+    if (s->route->route->groups.empty()) {
+        problems.push_back(problem("/model", "request.reference", "\"" + req.route + "\"", "a route with targets"));
+        s->route = nullptr;
+        return nullptr;
+    }
+    const Policies& rp = s->route->route->groups[0].policies;
+    const ServerLimits& server = config.server;
+
+    s->max_attempts = std::clamp(rp.retry.max_attempts, 1, kMaxAttemptsCeiling);
+    if (o.max_attempts) s->max_attempts = std::clamp(*o.max_attempts, 1, std::clamp(server.max_attempts, 1, kMaxAttemptsCeiling));
+    std::int64_t deadline = rp.timeout.deadline_ms;
+    if (o.deadline_ms) deadline = std::min(*o.deadline_ms, std::max<std::int64_t>(1, server.deadline_ms));
+    deadline = std::max<std::int64_t>(1, deadline);
+    s->start_ms = now;
+    s->deadline_at = now + deadline;
+    s->min_attempt_ms = std::clamp<std::int64_t>(rp.timeout.min_attempt_ms, 0, deadline);
+    s->disable_fallbacks = o.disable_fallbacks.value_or(false) && server.allow_disable_fallbacks;
+    if (o.continuation)
+        s->continuation = continuation_rank(*o.continuation) <= continuation_rank(server.continuation) ? *o.continuation
+                                                                                                       : server.continuation;
+    s->has_conversation = !req.conversation_id.empty();
+    s->conversation = hash_text(req.conversation_id);
+
+    const std::size_t n = s->route->targets.size();
+    s->skip.assign(n, Reason::ok);
+    s->attempted.assign(n, 0);
+    s->retries.assign(n, 0);
+    const std::int64_t need = std::max<std::int64_t>(0, req.prompt_tokens) +
+                              std::max<std::int64_t>(0, req.max_output_tokens.value_or(0));
+    for (std::size_t t = 0; t < n; ++t) {
+        const CTarget& ct = s->route->targets[t];
+        Reason& v = s->skip[t];
+        if (ct.rt->drained) v = Reason::drained;
+        else if (ct.config_failure || !ct.model) v = Reason::config_failure;
+        else if (o.allowed_providers && !contains_name(*o.allowed_providers, ct.rt->provider)) v = Reason::not_allowed;
+        else if (o.allowed_models && !contains_name(*o.allowed_models, ct.rt->model, ct.ref)) v = Reason::not_allowed;
+        else if ((req.needs_tools && !ct.model->capabilities.tools) || (req.needs_vision && !ct.model->capabilities.vision))
+            v = Reason::capability_missing;
+        else if (need > ct.window) v = Reason::context_too_small;
+    }
+    return s;
+}
+
+}  // namespace
+
+StartResult Planner::start(const Request& request, Traffic* traffic, std::int64_t now_ms) const {
+    StartResult r;
+    auto s = prepare(*c_, request, now_ms, r.problems);
+    if (!s) {
+        if (r.problems.empty())
+            r.problems.push_back(problem("/model", "request.reference", "\"" + request.route + "\"", "a route with targets"));
+        return r;
+    }
+    if (traffic) s->traffic = &traffic->route(s->route->route->name, s->route->targets.size());
+    s->budget().begin_request();
+    r.attempts.emplace(Attempts(std::move(s)));
+    return r;
+}
+
+std::vector<Explained> Planner::explain(const Request& request, const HealthState& health, std::int64_t now_ms) const {
+    std::vector<Problem> problems;
+    auto s = prepare(*c_, request, now_ms, problems);
+    std::vector<Explained> out;
+    if (!s) return out;
+    s->begin_eval(health, now_ms);
+
+    // Plan order: depth first; loadbalance children ranked by rendezvous score for a sticky
+    // conversation, else by weight (ties: configured order).
+    std::vector<std::size_t> order;
+    auto walk = [&](auto&& self, std::size_t g, int depth) -> void {
+        if (depth > 64) return;
+        const ResolvedGroup& G = s->group(g);
+        std::vector<const ResolvedChild*> kids;
+        for (const ResolvedChild& c : G.children) kids.push_back(&c);
+        if (G.strategy == Strategy::loadbalance && !G.expansion) {
+            std::stable_sort(kids.begin(), kids.end(), [&](const ResolvedChild* a, const ResolvedChild* b) {
+                if (G.balance == LoadBalance::sticky && s->has_conversation)
+                    return rendezvous(s->conversation, s->child_key(*a), a->weight) >
+                           rendezvous(s->conversation, s->child_key(*b), b->weight);
+                return a->weight > b->weight;
+            });
+        }
+        for (const ResolvedChild* c : kids) {
+            if (c->is_group) self(self, c->index, depth + 1);
+            else order.push_back(c->index);
+        }
+    };
+    walk(walk, 0, 0);
+
+    bool any_use = false;
+    for (std::size_t t : order) {
+        const CTarget& ct = s->target(t);
+        Explained e;
+        e.target = t;
+        e.ref = ct.ref;
+        e.endpoint_id = ct.rt->endpoint_id;
+        e.credential_id = ct.rt->credential_id;
+        const Reason v = s->request_verdict(t);
+        if (v != Reason::ok) {
+            e.reason = v;
+        } else if (s->disable_fallbacks && any_use) {
+            e.reason = Reason::fallbacks_disabled;
+        } else {
+            const Availability& a = s->health_of(t);
+            if (a.usable()) {
+                e.use = true;
+                e.reason = a.probe() ? Reason::half_open_probe : any_use ? Reason::ok : Reason::first_choice;
+                any_use = true;
+            } else {
+                e.reason = a.reason;
+                e.resource = a.resource;
+                e.until_ms = a.until_ms;
+            }
+        }
+        out.push_back(std::move(e));
+    }
+    if (!any_use) {
+        // The panic guard would still try the least recently ejected target.
+        std::optional<std::size_t> best;
+        for (std::size_t i = 0; i < out.size(); ++i) {
+            if (out[i].reason != Reason::breaker_open && out[i].reason != Reason::probe_in_flight) continue;
+            const Availability& a = s->health_of(out[i].target);
+            if (!best || a.ejected_at_ms < s->health_of(out[*best].target).ejected_at_ms) best = i;
+        }
+        if (best) {
+            out[*best].use = true;
+            out[*best].reason = Reason::panic;
+        }
+    }
+    // prepare() registered nothing; make sure the state's destructor releases nothing either.
+    s->route = nullptr;
+    return out;
+}
+
+}  // namespace reroute
