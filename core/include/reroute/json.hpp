@@ -24,6 +24,10 @@ struct Value {
     std::vector<Value> items;                            // array
     std::vector<std::pair<std::string, Value>> members;  // object, in source order, duplicates kept
 
+    // Declared so that clang with libstdc++ 12 does not instantiate the members' destructor while
+    // Value is still incomplete (it rejects the implicit one); the behaviour is the implicit one's.
+    Value() = default;
+
     // The member's value; when a key occurs twice the last occurrence wins (JSON.parse).
     const Value* find(std::string_view key) const noexcept;
     bool is_string() const noexcept { return kind == Kind::string; }
