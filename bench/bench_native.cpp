@@ -91,13 +91,17 @@ int main(int argc, char** argv) {
     }
     const std::string shared = argv[1];
 
+    // Named, not temporaries: a range-for over a member of a temporary would dangle.
+    const json::value conformance = read_json(shared + "/conformance/chat-errors.json");
+    const json::value provider_bodies = read_json(shared + "/bench/provider-errors.json");
+
     std::vector<ErrorValue> vector_inputs;
-    for (const auto& v : read_json(shared + "/conformance/chat-errors.json").at("vectors").as_array())
+    for (const auto& v : conformance.at("vectors").as_array())
         if (v.at("op").as_string() == "classify")
             vector_inputs.push_back(reroute::conformance::error_value_from_input(v.at("input")));
 
     std::vector<ErrorValue> provider_errors, over_1k;
-    for (const auto& v : read_json(shared + "/bench/provider-errors.json").as_array()) {
+    for (const auto& v : provider_bodies.as_array()) {
         provider_errors.push_back(reroute::conformance::error_value_from_json(&v));
         if (message_length(provider_errors.back()) > 1024) over_1k.push_back(provider_errors.back());
     }

@@ -3,7 +3,8 @@
 // Usage: node bench/run.mjs NATIVE_BENCH_BINARY SHARED_DIR PKG_DIR
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 const [nativeBinary, shared, pkg] = process.argv.slice(2);
@@ -33,7 +34,7 @@ function medianRate(batch) {
   return median(rates);
 }
 
-const { loadReroute } = await import(join(pkg, 'reroute.mjs'));
+const { loadReroute } = await import(pathToFileURL(resolve(pkg, 'reroute.mjs')).href);
 const wasmBytes = readFileSync(join(pkg, 'reroute_core.wasm'));
 
 // Instantiate + first call, from bytes already in memory (a fresh compile each time).

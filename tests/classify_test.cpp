@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -501,4 +502,41 @@ TEST_CASE("the literal matcher can fold ASCII case") {
     CHECK(exact == 1);
     const std::string_view upper[] = {"ABC"};
     CHECK_FALSE(reroute::detail::LiteralMatcher(upper, true).valid());
+}
+
+namespace {
+// Every occurrence of every literal by brute force, ordered by end (then by literal index).
+std::vector<std::pair<int, std::size_t>> occurrences(std::span<const std::string_view> lits, std::string_view text) {
+    std::vector<std::pair<int, std::size_t>> all;
+    for (std::size_t end = 1; end <= text.size(); ++end)
+        for (std::size_t li = 0; li < lits.size(); ++li)
+            if (lits[li].size() <= end && text.substr(end - lits[li].size(), lits[li].size()) == lits[li])
+                all.emplace_back(static_cast<int>(li), end);
+    return all;
+}
+}  // namespace
+
+TEST_CASE("the literal matcher finds occurrences that straddle the cuts of a long text") {
+    const std::string_view lits[] = {"no api key is configured", "key", "dns", "d"};
+    reroute::detail::LiteralMatcher m(lits);
+    std::string base(4096, '.');
+    // Place the longest literal across each quarter cut at every offset of its length.
+    for (std::size_t cut : {1024u, 2048u, 3072u})
+        for (std::size_t back = 0; back <= lits[0].size(); ++back) {
+            std::string text = base;
+            text.replace(cut - back, lits[0].size(), lits[0]);
+            std::vector<std::pair<int, std::size_t>> got;
+            m.scan(text, [&](std::uint16_t lit, std::size_t end) { got.emplace_back(lit, end); });
+            CHECK(got == occurrences(lits, text));
+        }
+}
+
+TEST_CASE("the literal matcher stays exact when a long text has more occurrences than a lane buffers") {
+    const std::string_view lits[] = {"dns", "d"};
+    reroute::detail::LiteralMatcher m(lits);
+    std::string text;
+    while (text.size() < 8192) text += "dns.";
+    std::vector<std::pair<int, std::size_t>> got;
+    m.scan(text, [&](std::uint16_t lit, std::size_t end) { got.emplace_back(lit, end); });
+    CHECK(got == occurrences(lits, text));
 }

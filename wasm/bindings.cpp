@@ -3,8 +3,11 @@
 // throws: the core returns defined results for any input, and inputs of the wrong JS type are
 // read as absent.
 #include <emscripten/bind.h>
+#include <emscripten/emscripten.h>
 #include <emscripten/val.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +17,7 @@
 #include "reroute/display.hpp"
 #include "reroute/envelope.hpp"
 #include "reroute/notice.hpp"
+#include "reroute/error_value.hpp"
 #include "reroute/scope.hpp"
 
 using emscripten::val;
@@ -49,38 +53,6 @@ Locale locale_member(const val& object) {
     return parse_locale(string_member(object, "locale").value_or("en")).value_or(Locale::en);
 }
 
-// The members of a thrown value that the classification rules read (chat-errors.md section 3).
-ErrorValue error_value(const val& v) {
-    if (v.isUndefined() || v.isNull()) return ErrorValue{};  // "no error" (5.1 step 1)
-    if (v.isString()) return ErrorValue::from_text(v.as<std::string>());
-    if (!is_object(v) || v.isArray()) {
-        ErrorValue other;
-        other.kind = ErrorValue::Kind::other;
-        return other;
-    }
-    ErrorValue e = ErrorValue::object();
-    e.status = number_member(v, "status");
-    e.status_code = number_member(v, "statusCode");
-    e.code = string_member(v, "code");
-    e.code_number = number_member(v, "code");
-    e.message = string_member(v, "message");
-    e.name = string_member(v, "name");
-    const val data = v["data"];
-    if (is_object(data)) {
-        e.has_data = true;
-        if (!data.isArray()) {
-            e.data_code = string_member(data, "code");
-            e.data_message = string_member(data, "message");
-        }
-    }
-    const val nested = v["error"];
-    if (is_object(nested) && !nested.isArray()) {
-        e.error_code = string_member(nested, "code");
-        e.error_code_number = number_member(nested, "code");
-    }
-    return e;
-}
-
 // ---- core -> JS ----
 
 val str(std::string_view s) { return val(std::string(s)); }
@@ -94,11 +66,6 @@ void set(val& object, const char* key, const std::optional<double>& d) {
 
 // ---- the API ----
 
-std::string classify_js(val error) { return std::string(to_string(classify(error_value(error)))); }
-std::string classify_message_js(std::string message) { return std::string(to_string(classify_message(message))); }
-std::string failure_scope_js(val error) { return std::string(to_string(failure_scope(error_value(error)))); }
-bool may_fail_over_js(val error) { return may_fail_over(error_value(error)); }
-bool is_transient_js(val error) { return is_transient(error_value(error)); }
 std::string retirement_js(val code) { return std::string(to_string(retirement_for(optional_string(code).value_or("")))); }
 std::string fingerprint_js(std::string key) { return fingerprint(key); }
 
@@ -112,32 +79,6 @@ val scope_keys_js(val input) {
     out.set("credential", keys.credential);
     out.set("endpoint", keys.endpoint);
     out.set("credit", keys.credit);
-    return out;
-}
-
-std::string encode_envelope_js(val fields) {
-    EnvelopeFields f;
-    if (is_object(fields)) {
-        f.code = string_member(fields, "code");
-        f.provider = string_member(fields, "provider");
-        f.model = string_member(fields, "model");
-        f.tried = number_member(fields, "tried");
-        f.raw = string_member(fields, "raw");
-        f.retry_after_ms = number_member(fields, "retryAfterMs");
-    }
-    return encode_envelope(f);
-}
-
-val decode_envelope_js(val stored) {
-    const auto text = optional_string(stored);
-    const DecodedEnvelope d = decode_envelope(view(text));
-    val out = val::object();
-    if (d.code) out.set("code", str(to_string(*d.code)));
-    set(out, "provider", d.provider);
-    set(out, "model", d.model);
-    set(out, "triedCount", d.tried_count);
-    set(out, "raw", d.raw);
-    set(out, "retryAfterMs", d.retry_after_ms);
     return out;
 }
 
@@ -242,28 +183,180 @@ val auto_switch_js(val input) {
     return out;
 }
 
+val failure_scopes_js() {
+    val out = val::array();
+    for (auto scope : {FailureScope::terminal, FailureScope::provider, FailureScope::model})
+        out.call<void>("push", str(to_string(scope)));
+    return out;
+}
+
 val error_codes_js() {
     val out = val::array();
     for (int i = 0; i < kErrorCodeCount; ++i) out.call<void>("push", str(to_string(static_cast<ErrorCode>(i))));
     return out;
 }
 
+// ---- hot paths: raw exports (see wire in reroute.mjs) ----
+// Classification and the envelope run per request at the edge, so they skip Embind's per-field
+// conversions: JS writes strings as UTF-8 into a scratch buffer (TextEncoder.encodeInto) and
+// reads results through typed views over a static result block.
+
+std::string g_scratch;
+std::string g_text_result;
+
+// A string the caller wrote into the scratch buffer; len == kAbsent means absent.
+constexpr std::uint32_t kAbsent = 0xFFFFFFFFu;
+std::optional<std::string> scratch_string(std::uint32_t offset, std::uint32_t len) {
+    if (len == kAbsent || std::size_t{offset} + len > g_scratch.size()) return std::nullopt;
+    return g_scratch.substr(offset, len);
+}
+
+// Like scratch_string, into an existing string whose capacity is reused across calls.
+void assign_scratch(std::optional<std::string>& to, std::uint32_t offset, std::uint32_t len) {
+    if (len == kAbsent || std::size_t{offset} + len > g_scratch.size()) {
+        to.reset();
+        return;
+    }
+    if (!to) to.emplace();
+    to->assign(g_scratch, offset, len);
+}
+
+ErrorValue g_error;  // reused by rr_error_op: its strings keep their capacity
+
+// Decoded envelope, read by JS through HEAPU32/HEAPF64: keep the layout in step with reroute.mjs.
+struct DecodedBlock {
+    std::uint32_t present;  // bit 0 code, 1 provider, 2 model, 3 triedCount, 4 raw, 5 retryAfterMs
+    std::uint32_t code;
+    double tried_count;
+    double retry_after_ms;
+    std::uint32_t provider_ptr, provider_len, model_ptr, model_len, raw_ptr, raw_len;
+};
+DecodedBlock g_decoded;
+DecodedEnvelope g_decoded_envelope;  // owns the strings g_decoded points into
+
 }  // namespace
 }  // namespace reroute::wasm
+
+extern "C" {
+
+// A scratch buffer of at least `bytes` bytes for the next call's inputs.
+EMSCRIPTEN_KEEPALIVE char* rr_scratch(std::uint32_t bytes) {
+    auto& s = reroute::wasm::g_scratch;
+    if (s.size() < bytes) s.resize(bytes);
+    return s.data();
+}
+
+// The error functions over an error value whose members JS copied in. `op`: 0 classify,
+// 1 failure scope, 2 may fail over, 3 is transient. `kind`: ErrorValue::Kind. Numbers are
+// present per the bits of `numbers` (status, statusCode, code, error.code).
+EMSCRIPTEN_KEEPALIVE int rr_error_op(int op, int kind, int numbers, double status, double status_code,
+                                     double code_number, double error_code_number, int has_data,
+                                     std::uint32_t text_at, std::uint32_t text_len,
+                                     std::uint32_t code_at, std::uint32_t code_len,
+                                     std::uint32_t message_at, std::uint32_t message_len,
+                                     std::uint32_t name_at, std::uint32_t name_len,
+                                     std::uint32_t data_code_at, std::uint32_t data_code_len,
+                                     std::uint32_t data_message_at, std::uint32_t data_message_len,
+                                     std::uint32_t error_code_at, std::uint32_t error_code_len) {
+    using namespace reroute;
+    using wasm::assign_scratch;
+    ErrorValue& e = wasm::g_error;
+    e.kind = static_cast<ErrorValue::Kind>(kind);
+    if (e.kind == ErrorValue::Kind::string) {
+        if (op == 0) {  // the common case: no copy out of the scratch buffer
+            const auto len = std::min<std::size_t>(text_len, wasm::g_scratch.size() - std::min<std::size_t>(text_at, wasm::g_scratch.size()));
+            return static_cast<int>(classify_message(std::string_view(wasm::g_scratch).substr(text_at, len)));
+        }
+        e.text.assign(wasm::scratch_string(text_at, text_len).value_or(""));
+    }
+    const auto number = [&](std::optional<double>& to, int bit, double value) {
+        if (numbers & bit) to = value;
+        else to.reset();
+    };
+    number(e.status, 1, status);
+    number(e.status_code, 2, status_code);
+    number(e.code_number, 4, code_number);
+    number(e.error_code_number, 8, error_code_number);
+    e.has_data = has_data != 0;
+    assign_scratch(e.code, code_at, code_len);
+    assign_scratch(e.message, message_at, message_len);
+    assign_scratch(e.name, name_at, name_len);
+    assign_scratch(e.data_code, data_code_at, data_code_len);
+    assign_scratch(e.data_message, data_message_at, data_message_len);
+    assign_scratch(e.error_code, error_code_at, error_code_len);
+    switch (op) {
+        case 0: return static_cast<int>(classify(e));
+        case 1: return static_cast<int>(failure_scope(e));
+        case 2: return may_fail_over(e) ? 1 : 0;
+        default: return is_transient(e) ? 1 : 0;
+    }
+}
+
+// encode_envelope over fields in the scratch buffer; returns the result's address, its byte
+// length through rr_text_result_len().
+EMSCRIPTEN_KEEPALIVE const char* rr_encode_envelope(int numbers, double tried, double retry_after_ms,
+                                                    std::uint32_t code_at, std::uint32_t code_len,
+                                                    std::uint32_t provider_at, std::uint32_t provider_len,
+                                                    std::uint32_t model_at, std::uint32_t model_len,
+                                                    std::uint32_t raw_at, std::uint32_t raw_len) {
+    using reroute::wasm::scratch_string;
+    reroute::EnvelopeFields f;
+    f.code = scratch_string(code_at, code_len);
+    f.provider = scratch_string(provider_at, provider_len);
+    f.model = scratch_string(model_at, model_len);
+    f.raw = scratch_string(raw_at, raw_len);
+    if (numbers & 1) f.tried = tried;
+    if (numbers & 2) f.retry_after_ms = retry_after_ms;
+    reroute::wasm::g_text_result = reroute::encode_envelope(f);
+    return reroute::wasm::g_text_result.data();
+}
+
+EMSCRIPTEN_KEEPALIVE std::uint32_t rr_text_result_len() {
+    return static_cast<std::uint32_t>(reroute::wasm::g_text_result.size());
+}
+
+// decode_envelope of the scratch buffer's first `len` bytes (absent when `present` is 0).
+EMSCRIPTEN_KEEPALIVE const reroute::wasm::DecodedBlock* rr_decode_envelope(int present, std::uint32_t len) {
+    using namespace reroute::wasm;
+    std::optional<std::string_view> stored;
+    if (present) stored = std::string_view(g_scratch).substr(0, std::min<std::size_t>(len, g_scratch.size()));
+    g_decoded_envelope = reroute::decode_envelope(stored);
+    const auto& d = g_decoded_envelope;
+    DecodedBlock& b = g_decoded;
+    b = DecodedBlock{};
+    auto put = [&](const std::optional<std::string>& s, unsigned bit, std::uint32_t& ptr, std::uint32_t& n) {
+        if (!s) return;
+        b.present |= 1u << bit;
+        ptr = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(s->data()));
+        n = static_cast<std::uint32_t>(s->size());
+    };
+    if (d.code) {
+        b.present |= 1u;
+        b.code = static_cast<std::uint32_t>(*d.code);
+    }
+    put(d.provider, 1, b.provider_ptr, b.provider_len);
+    put(d.model, 2, b.model_ptr, b.model_len);
+    if (d.tried_count) {
+        b.present |= 1u << 3;
+        b.tried_count = *d.tried_count;
+    }
+    put(d.raw, 4, b.raw_ptr, b.raw_len);
+    if (d.retry_after_ms) {
+        b.present |= 1u << 5;
+        b.retry_after_ms = *d.retry_after_ms;
+    }
+    return &b;
+}
+
+}  // extern "C"
 
 EMSCRIPTEN_BINDINGS(reroute) {
     using namespace reroute::wasm;
     emscripten::function("errorCodes", &error_codes_js);
-    emscripten::function("classify", &classify_js);
-    emscripten::function("classifyMessage", &classify_message_js);
-    emscripten::function("failureScope", &failure_scope_js);
-    emscripten::function("mayFailOver", &may_fail_over_js);
-    emscripten::function("isTransient", &is_transient_js);
+    emscripten::function("failureScopes", &failure_scopes_js);
     emscripten::function("retirement", &retirement_js);
     emscripten::function("fingerprint", &fingerprint_js);
     emscripten::function("scopeKeys", &scope_keys_js);
-    emscripten::function("encodeEnvelope", &encode_envelope_js);
-    emscripten::function("decodeEnvelope", &decode_envelope_js);
     emscripten::function("sanitize", &sanitize_js);
     emscripten::function("restProjection", &rest_projection_js);
     emscripten::function("hint", &hint_js);

@@ -47,11 +47,146 @@ export async function loadReroute(source) {
   return makeApi(core);
 }
 
-// The bindings already take and return plain objects; this only fixes the public surface.
-const API = ['errorCodes', 'classify', 'classifyMessage', 'failureScope', 'mayFailOver', 'isTransient',
-  'retirement', 'fingerprint', 'scopeKeys', 'encodeEnvelope', 'decodeEnvelope', 'sanitize', 'restProjection',
-  'hint', 'contentSentence', 'formatNotice', 'parseNotice', 'noticeText', 'autoSwitch'];
+// Functions bound with Embind take and return plain objects already.
+const EMBIND_API = ['errorCodes', 'retirement', 'fingerprint', 'scopeKeys', 'sanitize', 'restProjection', 'hint',
+  'contentSentence', 'formatNotice', 'parseNotice', 'noticeText', 'autoSwitch'];
 
 function makeApi(core) {
-  return Object.freeze(Object.fromEntries(API.map((name) => [name, core[name]])));
+  const wire = makeWire(core);
+  const codes = core.errorCodes();
+  const scopes = core.failureScopes();
+  const api = Object.fromEntries(EMBIND_API.map((name) => [name, core[name]]));
+  api.classify = (error) => codes[wire.errorOp(0, error)];
+  api.classifyMessage = (message) => codes[wire.errorOp(0, String(message))];
+  api.failureScope = (error) => scopes[wire.errorOp(1, error)];
+  api.mayFailOver = (error) => wire.errorOp(2, error) === 1;
+  api.isTransient = (error) => wire.errorOp(3, error) === 1;
+  api.encodeEnvelope = (fields) => wire.encodeEnvelope(fields, codes);
+  api.decodeEnvelope = (stored) => wire.decodeEnvelope(stored, codes);
+  return Object.freeze(api);
+}
+
+// The hot paths' wire format (see the raw exports in bindings.cpp): strings go into the core's
+// scratch buffer as UTF-8, results come back through typed views over its memory.
+const ABSENT = 0xffffffff;
+const ERROR_VALUE_KIND = { absent: 0, other: 1, string: 2, object: 3 };
+
+function makeWire(core) {
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+  let strings = [];
+
+  // Writes the queued strings into the scratch buffer; returns their [offset, length] pairs.
+  function flush() {
+    let capacity = 0;
+    for (const s of strings) capacity += s === undefined ? 0 : s.length * 3;
+    const base = core._rr_scratch(capacity);
+    const heap = core.HEAPU8;  // read after the call: the memory may have grown
+    const spans = [];
+    let at = 0;
+    for (const s of strings) {
+      if (s === undefined) {
+        spans.push(0, ABSENT);
+      } else {
+        const { written } = encoder.encodeInto(s, heap.subarray(base + at, base + capacity));
+        spans.push(at, written);
+        at += written;
+      }
+    }
+    strings = [];
+    return spans;
+  }
+  const queue = (value) => strings.push(typeof value === 'string' ? value : undefined);
+
+  function readString(ptr, len) {
+    const bytes = core.HEAPU8.subarray(ptr, ptr + len);
+    if (len <= 32) {
+      let ascii = '';
+      for (let i = 0; i < len; i++) {
+        if (bytes[i] > 0x7f) return decoder.decode(bytes);
+        ascii += String.fromCharCode(bytes[i]);
+      }
+      return ascii;
+    }
+    return decoder.decode(bytes);
+  }
+
+  const isRecord = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+  // The members of a thrown value that the classification rules read, each only with the type
+  // the rules read it as (chat-errors.md section 3; ErrorValue in error_value.hpp).
+  function errorOp(op, error) {
+    let kind;
+    let numbers = 0;
+    let status = 0, statusCode = 0, code = 0, errorCode = 0, hasData = 0;
+    if (error === undefined || error === null) {
+      kind = ERROR_VALUE_KIND.absent;
+    } else if (typeof error === 'string') {
+      kind = ERROR_VALUE_KIND.string;
+    } else if (!isRecord(error)) {
+      kind = ERROR_VALUE_KIND.other;
+    } else {
+      kind = ERROR_VALUE_KIND.object;
+    }
+    queue(kind === ERROR_VALUE_KIND.string ? error : undefined);
+    if (kind === ERROR_VALUE_KIND.object) {
+      if (typeof error.status === 'number') { numbers |= 1; status = error.status; }
+      if (typeof error.statusCode === 'number') { numbers |= 2; statusCode = error.statusCode; }
+      if (typeof error.code === 'number') { numbers |= 4; code = error.code; }
+      const data = error.data;
+      const dataRecord = isRecord(data) ? data : undefined;
+      hasData = data !== null && typeof data === 'object' ? 1 : 0;
+      const nested = isRecord(error.error) ? error.error : undefined;
+      if (typeof nested?.code === 'number') { numbers |= 8; errorCode = nested.code; }
+      queue(error.code);
+      queue(error.message);
+      queue(error.name);
+      queue(dataRecord?.code);
+      queue(dataRecord?.message);
+      queue(nested?.code);
+    } else {
+      for (let i = 0; i < 6; i++) queue(undefined);
+    }
+    const s = flush();
+    return core._rr_error_op(op, kind, numbers, status, statusCode, code, errorCode, hasData,
+      s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11], s[12], s[13]);
+  }
+
+  function encodeEnvelope(fields) {
+    const f = isRecord(fields) ? fields : {};
+    let numbers = 0;
+    if (typeof f.tried === 'number') numbers |= 1;
+    if (typeof f.retryAfterMs === 'number') numbers |= 2;
+    queue(f.code);
+    queue(f.provider);
+    queue(f.model);
+    queue(f.raw);
+    const s = flush();
+    const ptr = core._rr_encode_envelope(numbers, numbers & 1 ? f.tried : 0, numbers & 2 ? f.retryAfterMs : 0,
+      s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]);
+    return readString(ptr, core._rr_text_result_len());
+  }
+
+  // Field order of DecodedBlock in bindings.cpp: present, code, triedCount, retryAfterMs, then
+  // pointer/length pairs of provider, model and raw.
+  function decodeEnvelope(stored, codes) {
+    const present = typeof stored === 'string';
+    queue(present ? stored : undefined);
+    const [, len] = flush();
+    const block = core._rr_decode_envelope(present ? 1 : 0, present ? len : 0);
+    const u32 = core.HEAPU32;
+    const f64 = core.HEAPF64;
+    const at = block >>> 2;
+    const bits = u32[at];
+    const out = {};
+    if (bits & 1) out.code = codes[u32[at + 1]];
+    if (bits & 2) out.provider = readString(u32[at + 6], u32[at + 7]);
+    if (bits & 4) out.model = readString(u32[at + 8], u32[at + 9]);
+    if (bits & 8) out.triedCount = f64[(block + 8) >>> 3];
+    if (bits & 16) out.raw = readString(u32[at + 10], u32[at + 11]);
+    if (bits & 32) out.retryAfterMs = f64[(block + 16) >>> 3];
+    return out;
+  }
+
+  return { errorOp, encodeEnvelope, decodeEnvelope };
 }

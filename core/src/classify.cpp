@@ -349,6 +349,10 @@ bool head_fits(const AtomDef& a, std::string_view m, std::size_t start, std::siz
 // The line terminators are literals too, numbered first: they end the lines of `a … b`.
 constexpr std::string_view kLineTerminators[] = {"\n", "\r", "\xE2\x80\xA8", "\xE2\x80\xA9"};
 constexpr std::size_t kLineTerminatorCount = std::size(kLineTerminators);
+// U+212A and U+0130: the only characters whose lowercasing matters beyond ASCII (3.1). The
+// automaton spots them in the same pass, and only then is M lowercased and scanned again.
+constexpr std::string_view kUnfoldedLetters[] = {"\xE2\x84\xAA", "\xC4\xB0"};
+constexpr std::size_t kSpecialLiteralCount = kLineTerminatorCount + std::size(kUnfoldedLetters);
 
 // Atoms of the form `… near` get a slot holding the earliest end of their left side on the
 // current line.
@@ -387,8 +391,9 @@ public:
 
     const detail::LiteralMatcher& matcher() const { return matcher_; }
 
-    // The atom facts of M (ASCII case is folded by the automaton).
-    AtomSet scan(std::string_view m) const {
+    // The atom facts of M (ASCII case is folded by the automaton). Sets `unfolded` when M holds a
+    // letter that lowercases beyond ASCII, in which case the facts are those of M as it stands.
+    AtomSet scan(std::string_view m, bool& unfolded) const {
         AtomSet facts;
         // `a … b` never pairs across a line: per `… b` atom, the earliest end of its left side
         // on the current line. An entry before line_start belongs to an earlier line (a left
@@ -398,8 +403,9 @@ public:
         left_end.fill(kNone);
         std::size_t line_start = 0;
         matcher_.scan(m, [&](std::uint16_t lit, std::size_t end) {
-            if (lit < kLineTerminatorCount) {
-                line_start = end;
+            if (lit < kSpecialLiteralCount) {
+                if (lit < kLineTerminatorCount) line_start = end;
+                else unfolded = true;
                 return;
             }
             const std::size_t start = end - literals_[lit].size();
@@ -428,6 +434,7 @@ public:
 private:
     static std::vector<std::string_view> collect_literals() {
         std::vector<std::string_view> lits(std::begin(kLineTerminators), std::end(kLineTerminators));
+        lits.insert(lits.end(), std::begin(kUnfoldedLetters), std::end(kUnfoldedLetters));
         auto add = [&](std::string_view s) {
             if (std::find(lits.begin(), lits.end(), s) == lits.end()) lits.push_back(s);
         };
@@ -490,17 +497,14 @@ ErrorCode walk(const Facts& f) {
     return ErrorCode::generic;  // 14
 }
 
-// U+212A and U+0130 are the only characters whose lowercasing matters beyond ASCII (3.1).
-bool needs_full_lowercasing(std::string_view m) {
-    return m.find("\xE2\x84\xAA") != std::string_view::npos || m.find("\xC4\xB0") != std::string_view::npos;
-}
-
 AtomSet message_atoms(std::string_view message) {
     if (message.empty()) return {};
-    if (!needs_full_lowercasing(message)) return engine().scan(message);
+    bool unfolded = false;
+    const AtomSet facts = engine().scan(message, unfolded);
+    if (!unfolded) return facts;
     thread_local std::string lowered;  // reused: no allocation per call once warm
     text::lowercase_for_matching(message, lowered);
-    return engine().scan(lowered);
+    return engine().scan(lowered, unfolded);
 }
 
 }  // namespace

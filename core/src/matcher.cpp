@@ -13,7 +13,7 @@ LiteralMatcher::LiteralMatcher(std::span<const std::string_view> literals, bool 
             auto& c = class_of_[static_cast<unsigned char>(ch)];
             if (c == 0) c = static_cast<std::uint8_t>(classes++);
         }
-    if (classes > 256) return;  // cannot happen: at most 255 literal bytes plus "other"
+    if (classes > 128) return;  // a class must stay a byte once doubled into an entry offset
     if (fold_ascii_case)
         for (int c = 'A'; c <= 'Z'; ++c) {
             if (class_of_[c] != 0) return;  // an upper-case literal byte could never match
@@ -25,6 +25,7 @@ LiteralMatcher::LiteralMatcher(std::span<const std::string_view> literals, bool 
     std::vector<std::vector<std::uint16_t>> out(1);
     for (std::size_t li = 0; li < literals.size(); ++li) {
         if (literals[li].empty()) return;
+        max_literal_ = std::max(max_literal_, literals[li].size());
         std::size_t node = 0;
         for (char ch : literals[li]) {
             const std::size_t slot = node * classes + class_of_[static_cast<unsigned char>(ch)];
@@ -38,7 +39,8 @@ LiteralMatcher::LiteralMatcher(std::span<const std::string_view> literals, bool 
         out[node].push_back(static_cast<std::uint16_t>(li));
     }
     const std::size_t states = out.size();
-    if (states * classes > std::numeric_limits<std::uint16_t>::max()) return;
+    // Entries are byte offsets of rows of uint16: they must fit 16 bits.
+    if (states * classes * sizeof(std::uint16_t) > std::numeric_limits<std::uint16_t>::max()) return;
 
     // Breadth-first: failure links, outputs inherited along them, and the completed DFA (missing
     // edges take the failure state's edge, which is already complete because it is shallower).
@@ -75,8 +77,8 @@ LiteralMatcher::LiteralMatcher(std::span<const std::string_view> literals, bool 
     out_begin_.assign(states - first_accepting + 1, 0);
     for (std::size_t u = 0; u < states; ++u) {
         for (std::uint32_t c = 0; c < classes; ++c)
-            next_[renum[u] * classes + c] =
-                static_cast<std::uint16_t>(renum[static_cast<std::size_t>(go[u * classes + c])] * classes);
+            next_[renum[u] * classes + c] = static_cast<std::uint16_t>(
+                renum[static_cast<std::size_t>(go[u * classes + c])] * classes * sizeof(std::uint16_t));
         if (!out[u].empty()) out_begin_[renum[u] - first_accepting + 1] = static_cast<std::uint16_t>(out[u].size());
     }
     for (std::size_t k = 1; k < out_begin_.size(); ++k) out_begin_[k] = static_cast<std::uint16_t>(out_begin_[k] + out_begin_[k - 1]);
@@ -87,9 +89,12 @@ LiteralMatcher::LiteralMatcher(std::span<const std::string_view> literals, bool 
         std::sort(lits.begin(), lits.end());
         std::copy(lits.begin(), lits.end(), outputs_.begin() + out_begin_[renum[u] - first_accepting]);
     }
+    // From here on a class is the byte offset of its entry within a row.
+    for (auto& c : class_of_) c = static_cast<std::uint8_t>(c * sizeof(std::uint16_t));
     classes_ = classes;
-    reciprocal_ = ((std::uint64_t{1} << 32) + classes - 1) / classes;
-    first_accepting_ = first_accepting * classes;
+    const std::uint64_t row_bytes = classes * sizeof(std::uint16_t);
+    reciprocal_ = ((std::uint64_t{1} << 32) + row_bytes - 1) / row_bytes;
+    first_accepting_ = static_cast<std::uint32_t>(first_accepting * row_bytes);
 }
 
 }  // namespace reroute::detail
