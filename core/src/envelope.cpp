@@ -315,29 +315,50 @@ struct QuotedAsciiTable {
 constexpr QuotedAsciiTable kQuotedAscii;
 constexpr char kLowerHex[] = "0123456789abcdef";
 
+// A cursor into a buffer sized in advance for the worst case: appending through std::string
+// costs a call per piece in WebAssembly (libc++ is prebuilt without inlining there).
+struct Cursor {
+    char* at;
+    void put(std::string_view s) noexcept {
+        std::memcpy(at, s.data(), s.size());
+        at += s.size();
+    }
+    void put(char c) noexcept { *at++ = c; }
+    void put_escaped_byte(unsigned char b) noexcept {
+        at[0] = '%';
+        at[1] = kUpperHex[b >> 4];
+        at[2] = kUpperHex[b & 0xF];
+        at += 3;
+    }
+};
+
+// Output bytes one input byte of a header string can become at most: "\u00xx" encoded is
+// "%5Cu00xx" (8), an invalid byte becomes U+FFFD, "%EF%BF%BD" (9).
+constexpr std::size_t kMaxEncodedPerByte = 9;
+
 // JSON.stringify(value) then encodeURIComponent, in one pass.
-void append_quoted_encoded(std::string& out, std::string_view value) {
-    out += "%22";
+void put_quoted_encoded(Cursor& out, std::string_view value) {
+    out.put("%22");
     std::size_t i = 0;
     while (i < value.size()) {
         std::size_t j = i;
         while (j < value.size() && kUnreserved.keep[static_cast<unsigned char>(value[j])]) ++j;
-        out.append(value.data() + i, j - i);
+        out.put(value.substr(i, j - i));
         i = j;
         if (i >= value.size()) break;
         const auto b = static_cast<unsigned char>(value[i]);
         if (b < 0x80) {
-            out += kQuotedAscii.text[b];
+            out.put(std::string_view(kQuotedAscii.text[b]));
             if (b < 0x20 && kQuotedAscii.text[b][3] == 'u') {
-                out += kLowerHex[b >> 4];
-                out += kLowerHex[b & 0xF];
+                out.put(kLowerHex[b >> 4]);
+                out.put(kLowerHex[b & 0xF]);
             }
             ++i;
             continue;
         }
         const Unit u = next_unit(value, i);
         if (u.valid && (u.cp < 0xD800 || u.cp > 0xDFFF)) {
-            for (std::size_t k = 0; k < u.len; ++k) put_escaped_byte(out, static_cast<unsigned char>(value[i + k]));
+            for (std::size_t k = 0; k < u.len; ++k) out.put_escaped_byte(static_cast<unsigned char>(value[i + k]));
             i += u.len;
             continue;
         }
@@ -350,27 +371,27 @@ void append_quoted_encoded(std::string& out, std::string_view value) {
         }
         std::string quoted;
         json::write_string(quoted, value.substr(i, len));
-        percent_encode(out, std::string_view(quoted).substr(1, quoted.size() - 2));
+        out.put(percent_encode(std::string_view(quoted).substr(1, quoted.size() - 2)));
         i += len;
     }
-    out += "%22";
+    out.put("%22");
 }
 
 // Number#toString, encoded: only the "+" of an exponent needs an escape.
-void append_number_encoded(std::string& out, double value) {
+void put_number_encoded(Cursor& out, double value) {
     std::string text;
     json::write_number(text, value);
     for (const char c : text) {
-        if (c == '+') out += "%2B";
-        else out += c;
+        if (c == '+') out.put("%2B");
+        else out.put(c);
     }
 }
 
 // The percent-encoded '{' or ',' and the percent-encoded quoted key and colon.
-void append_member_key(std::string& out, bool& first, std::string_view encoded_key_and_colon) {
-    out += first ? "%7B" : "%2C";
+void put_member_key(Cursor& out, bool& first, std::string_view encoded_key_and_colon) {
+    out.put(first ? "%7B" : "%2C");
     first = false;
-    out += encoded_key_and_colon;
+    out.put(encoded_key_and_colon);
 }
 
 }  // namespace
@@ -424,37 +445,40 @@ std::optional<std::string> percent_decode(std::string_view text) {
 }
 
 std::string encode_envelope(const EnvelopeFields& f) {
-    // The header is written already percent-encoded: JSON.stringify and encodeURIComponent fused.
+    // The header is written already percent-encoded: JSON.stringify and encodeURIComponent fused,
+    // into a buffer sized for the worst case and trimmed once at the end.
     const std::size_t names = (f.code ? f.code->size() : 0) + (f.provider ? f.provider->size() : 0) +
                               (f.model ? f.model->size() : 0);
     const std::size_t raw_size = f.raw ? f.raw->size() : 0;
-    std::string out;
-    out.reserve(kEnvelopePrefix.size() + 140 + names + names / 2 + 1 + raw_size);
-    out += kEnvelopePrefix;
+    constexpr std::size_t kFixed = 256;  // keys, braces, commas, quotes and two numbers, encoded
+    std::string out(kEnvelopePrefix.size() + kFixed + names * kMaxEncodedPerByte + 1 + raw_size, '\0');
+    Cursor c{out.data()};
+    c.put(kEnvelopePrefix);
     bool first = true;
     if (f.code) {
-        append_member_key(out, first, "%22code%22%3A");
-        append_quoted_encoded(out, *f.code);
+        put_member_key(c, first, "%22code%22%3A");
+        put_quoted_encoded(c, *f.code);
     }
     if (f.provider) {
-        append_member_key(out, first, "%22provider%22%3A");
-        append_quoted_encoded(out, *f.provider);
+        put_member_key(c, first, "%22provider%22%3A");
+        put_quoted_encoded(c, *f.provider);
     }
     if (f.model) {
-        append_member_key(out, first, "%22model%22%3A");
-        append_quoted_encoded(out, *f.model);
+        put_member_key(c, first, "%22model%22%3A");
+        put_quoted_encoded(c, *f.model);
     }
     if (f.tried) {
-        append_member_key(out, first, "%22tried%22%3A");
-        append_number_encoded(out, *f.tried);
+        put_member_key(c, first, "%22tried%22%3A");
+        put_number_encoded(c, *f.tried);
     }
     if (f.retry_after_ms) {
-        append_member_key(out, first, "%22retryAfterMs%22%3A");
-        append_number_encoded(out, *f.retry_after_ms);
+        put_member_key(c, first, "%22retryAfterMs%22%3A");
+        put_number_encoded(c, *f.retry_after_ms);
     }
-    out += first ? "%7B%7D" : "%7D";
-    out += '\n';
-    if (f.raw) out += *f.raw;
+    c.put(first ? "%7B%7D" : "%7D");
+    c.put('\n');
+    if (f.raw) c.put(*f.raw);
+    out.resize(static_cast<std::size_t>(c.at - out.data()));
     return out;
 }
 

@@ -570,6 +570,13 @@ void write_number(std::string& out, double value) {
         out += '-';
         value = -value;
     }
+    if (value < 9007199254740992.0 && value == std::floor(value)) {  // a whole number below 2^53
+        char digits[16];
+        char* d = digits + sizeof digits;
+        for (auto n = static_cast<std::uint64_t>(value); n != 0; n /= 10) *--d = static_cast<char>('0' + n % 10);
+        out.append(d, static_cast<std::size_t>(digits + sizeof digits - d));
+        return;
+    }
     const Shortest s = shortest_digits(value);
     const int k = s.count;
     const int n = s.exponent;
