@@ -536,12 +536,13 @@ TEST_CASE("stream: outcome kinds have their names and fixed codes") {
         {OutcomeKind::stream_malformed, ErrorCode::provider_error},
         {OutcomeKind::empty_answer, ErrorCode::generic},
         {OutcomeKind::cancelled, std::nullopt},
+        {OutcomeKind::success, std::nullopt},
     };
-    static_assert(std::size(table) == kOutcomeKindCount);
+    static_assert(std::size(table) == reroute::kOutcomeKindCount);
     for (const auto& [kind, code] : table) {
         CAPTURE(to_string(kind));
         CHECK(parse_outcome_kind(to_string(kind)) == kind);
-        CHECK(fixed_code(kind) == code);
+        CHECK(reroute::code_for_kind(kind) == code);
     }
     CHECK(to_string(OutcomeKind::timeout_first_token) == "timeout_first_token");
     CHECK_FALSE(parse_outcome_kind("Timeout_idle"));

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "reroute/json.hpp"
+#include "reroute/text.hpp"
 
 namespace reroute {
 namespace {
@@ -25,33 +26,6 @@ struct UnreservedTable {
 };
 constexpr UnreservedTable kUnreserved;
 
-// One UTF-8 sequence at s[i]: its code point and length, or invalid (length 1). The 3-byte form of
-// a surrogate (how JavaScript hosts hand over a lone surrogate) is reported as that surrogate.
-struct Unit {
-    char32_t cp;
-    std::size_t len;
-    bool valid;
-};
-
-Unit next_unit(std::string_view s, std::size_t i) noexcept {
-    const auto b0 = static_cast<unsigned char>(s[i]);
-    if (b0 < 0x80) return {b0, 1, true};
-    std::size_t need;
-    char32_t cp;
-    char32_t min;
-    if (b0 >= 0xC2 && b0 <= 0xDF) { need = 1; cp = b0 & 0x1F; min = 0x80; }
-    else if ((b0 & 0xF0) == 0xE0) { need = 2; cp = b0 & 0x0F; min = 0x800; }
-    else if (b0 >= 0xF0 && b0 <= 0xF4) { need = 3; cp = b0 & 0x07; min = 0x10000; }
-    else return {b0, 1, false};
-    if (s.size() - i <= need) return {b0, 1, false};
-    for (std::size_t k = 1; k <= need; ++k) {
-        const auto b = static_cast<unsigned char>(s[i + k]);
-        if ((b & 0xC0) != 0x80) return {b0, 1, false};
-        cp = (cp << 6) | (b & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF) return {b0, 1, false};
-    return {cp, need + 1, true};
-}
 
 void put_escaped_byte(std::string& out, unsigned char b) {
     const char esc[3] = {'%', kUpperHex[b >> 4], kUpperHex[b & 0xF]};
@@ -356,8 +330,8 @@ void put_quoted_encoded(Cursor& out, std::string_view value) {
             ++i;
             continue;
         }
-        const Unit u = next_unit(value, i);
-        if (u.valid && (u.cp < 0xD800 || u.cp > 0xDFFF)) {
+        const text::Decoded u = text::decode_utf8(value, i);
+        if (u.valid() && (u.cp < 0xD800 || u.cp > 0xDFFF)) {
             for (std::size_t k = 0; k < u.len; ++k) out.put_escaped_byte(static_cast<unsigned char>(value[i + k]));
             i += u.len;
             continue;
@@ -365,9 +339,9 @@ void put_quoted_encoded(Cursor& out, std::string_view value) {
         // A surrogate form or an invalid byte: as json::write_string writes it (a pair of 3-byte
         // halves joined, a lone surrogate as \uXXXX, an invalid byte as U+FFFD), then encoded.
         std::size_t len = u.len;
-        if (u.valid && u.cp <= 0xDBFF && i + 3 < value.size()) {
-            const Unit low = next_unit(value, i + 3);
-            if (low.valid && low.cp >= 0xDC00 && low.cp <= 0xDFFF) len = 6;
+        if (u.valid() && u.cp <= 0xDBFF && i + 3 < value.size()) {
+            const text::Decoded low = text::decode_utf8(value, i + 3);
+            if (low.valid() && low.cp >= 0xDC00 && low.cp <= 0xDFFF) len = 6;
         }
         std::string quoted;
         json::write_string(quoted, value.substr(i, len));
@@ -411,17 +385,17 @@ void percent_encode(std::string& out, std::string_view utf8) {
             ++i;
             continue;
         }
-        const Unit u = next_unit(utf8, i);
-        if (u.valid && u.cp >= 0xD800 && u.cp <= 0xDBFF && i + 3 < utf8.size()) {
-            const Unit low = next_unit(utf8, i + 3);
-            if (low.valid && low.cp >= 0xDC00 && low.cp <= 0xDFFF) {
+        const text::Decoded u = text::decode_utf8(utf8, i);
+        if (u.valid() && u.cp >= 0xD800 && u.cp <= 0xDBFF && i + 3 < utf8.size()) {
+            const text::Decoded low = text::decode_utf8(utf8, i + 3);
+            if (low.valid() && low.cp >= 0xDC00 && low.cp <= 0xDFFF) {
                 // Two 3-byte halves of one pair: one character in JavaScript.
                 put_escaped_scalar(out, 0x10000 + ((u.cp - 0xD800) << 10) + (low.cp - 0xDC00));
                 i += 6;
                 continue;
             }
         }
-        if (!u.valid || (u.cp >= 0xD800 && u.cp <= 0xDFFF)) {
+        if (!u.valid() || (u.cp >= 0xD800 && u.cp <= 0xDFFF)) {
             out += "%EF%BF%BD";  // U+FFFD where JavaScript would throw
         } else {
             for (std::size_t k = 0; k < u.len; ++k) put_escaped_byte(out, static_cast<unsigned char>(utf8[i + k]));

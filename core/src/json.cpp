@@ -7,6 +7,8 @@
 #include <cstring>
 #include <cstdint>
 
+#include "reroute/text.hpp"
+
 namespace reroute::json {
 namespace {
 
@@ -18,50 +20,8 @@ namespace {
 // UTF-8 form of a scalar value (stray continuation bytes, overlong forms, truncated sequences,
 // values above U+10FFFF) is invalid and never copied to output.
 
-struct Unit {
-    char32_t cp;       // the code point (a surrogate for a 3-byte surrogate form)
-    std::size_t len;   // bytes consumed; 1 for an invalid byte
-    bool valid;
-};
-
-Unit next_unit(std::string_view s, std::size_t i) noexcept {
-    const auto b0 = static_cast<unsigned char>(s[i]);
-    if (b0 < 0x80) return {b0, 1, true};
-    std::size_t need;
-    char32_t cp;
-    char32_t min;
-    if (b0 >= 0xC2 && b0 <= 0xDF) { need = 1; cp = b0 & 0x1F; min = 0x80; }
-    else if ((b0 & 0xF0) == 0xE0) { need = 2; cp = b0 & 0x0F; min = 0x800; }
-    else if (b0 >= 0xF0 && b0 <= 0xF4) { need = 3; cp = b0 & 0x07; min = 0x10000; }
-    else return {b0, 1, false};
-    if (s.size() - i <= need) return {b0, 1, false};
-    for (std::size_t k = 1; k <= need; ++k) {
-        const auto b = static_cast<unsigned char>(s[i + k]);
-        if ((b & 0xC0) != 0x80) return {b0, 1, false};
-        cp = (cp << 6) | (b & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF) return {b0, 1, false};
-    return {cp, need + 1, true};
-}
-
 constexpr bool is_high_surrogate(char32_t cp) noexcept { return cp >= 0xD800 && cp <= 0xDBFF; }
 constexpr bool is_low_surrogate(char32_t cp) noexcept { return cp >= 0xDC00 && cp <= 0xDFFF; }
-
-void put_utf8(std::string& out, char32_t cp) {
-    if (cp < 0x80) {
-        out += char(cp);
-    } else if (cp < 0x800) {
-        const char b[2] = {char(0xC0 | (cp >> 6)), char(0x80 | (cp & 0x3F))};
-        out.append(b, 2);
-    } else if (cp < 0x10000) {
-        const char b[3] = {char(0xE0 | (cp >> 12)), char(0x80 | ((cp >> 6) & 0x3F)), char(0x80 | (cp & 0x3F))};
-        out.append(b, 3);
-    } else {
-        const char b[4] = {char(0xF0 | (cp >> 18)), char(0x80 | ((cp >> 12) & 0x3F)),
-                           char(0x80 | ((cp >> 6) & 0x3F)), char(0x80 | (cp & 0x3F))};
-        out.append(b, 4);
-    }
-}
 
 constexpr char kReplacement[] = "\xEF\xBF\xBD";  // U+FFFD
 
@@ -345,9 +305,9 @@ private:
             }
             if (b < 0x20) return false;  // raw control characters are not allowed
             if (b >= 0x80) {
-                const Unit u = next_unit(s_, i_);
+                const text::Decoded u = text::decode_utf8(s_, i_);
                 if (out) {
-                    if (u.valid) out->append(s_.data() + i_, u.len);
+                    if (u.valid()) out->append(s_.data() + i_, u.len);
                     else *out += kReplacement;
                 }
                 i_ += u.len;
@@ -380,7 +340,7 @@ private:
                             i_ = save;  // not a pair: the next escape is read on its own
                         }
                     }
-                    if (out) put_utf8(*out, cp);  // a lone surrogate becomes its 3-byte form, one unit
+                    if (out) text::append_utf8(*out, cp);  // a lone surrogate becomes its 3-byte form, one unit
                     continue;
                 }
                 default:
@@ -516,15 +476,15 @@ void write_string(std::string& out, std::string_view utf8) {
         if (i >= utf8.size()) break;
         const auto b = static_cast<unsigned char>(utf8[i]);
         if (b >= 0x80) {
-            const Unit u = next_unit(utf8, i);
-            if (!u.valid) {
+            const text::Decoded u = text::decode_utf8(utf8, i);
+            if (!u.valid()) {
                 out += kReplacement;
             } else if (is_high_surrogate(u.cp) || is_low_surrogate(u.cp)) {
                 if (is_high_surrogate(u.cp) && i + 3 < utf8.size()) {
-                    const Unit low = next_unit(utf8, i + 3);
-                    if (low.valid && is_low_surrogate(low.cp)) {
+                    const text::Decoded low = text::decode_utf8(utf8, i + 3);
+                    if (low.valid() && is_low_surrogate(low.cp)) {
                         // Two 3-byte halves of one pair: JavaScript holds that as one character.
-                        put_utf8(out, 0x10000 + ((u.cp - 0xD800) << 10) + (low.cp - 0xDC00));
+                        text::append_utf8(out, 0x10000 + ((u.cp - 0xD800) << 10) + (low.cp - 0xDC00));
                         i += 6;
                         continue;
                     }

@@ -18,12 +18,6 @@ namespace {
 using json::Kind;
 using json::Value;
 
-constexpr std::string_view kOutcomeNames[kOutcomeKindCount] = {
-    "http_error",      "in_band_error",       "connect_refused", "dns_failure",      "tls_failure",
-    "reset",           "timeout_connect",     "timeout_first_token", "timeout_idle", "stream_truncated",
-    "stream_malformed", "empty_answer",       "cancelled",
-};
-
 // Choices tracked for completeness; an index beyond this many distinct ones is not tracked.
 constexpr std::size_t kMaxTrackedChoices = 64;
 // How much of a bad frame goes into the raw text.
@@ -162,40 +156,10 @@ bool is_error_type(const Value& v) {
 
 // ---------------------------------------------------------------------------------------------
 
-std::string_view to_string(OutcomeKind kind) noexcept {
-    const auto i = static_cast<std::size_t>(kind);
-    return i < std::size(kOutcomeNames) ? kOutcomeNames[i] : std::string_view{};
-}
-
-std::optional<OutcomeKind> parse_outcome_kind(std::string_view name) noexcept {
-    for (std::size_t i = 0; i < std::size(kOutcomeNames); ++i)
-        if (kOutcomeNames[i] == name) return static_cast<OutcomeKind>(i);
-    return std::nullopt;
-}
-
-std::optional<ErrorCode> fixed_code(OutcomeKind kind) noexcept {
-    switch (kind) {
-        case OutcomeKind::http_error:
-        case OutcomeKind::in_band_error:
-        case OutcomeKind::cancelled: return std::nullopt;
-        case OutcomeKind::connect_refused:
-        case OutcomeKind::dns_failure:
-        case OutcomeKind::tls_failure: return ErrorCode::provider_unreachable;
-        case OutcomeKind::reset:
-        case OutcomeKind::timeout_connect:
-        case OutcomeKind::timeout_first_token:
-        case OutcomeKind::timeout_idle:
-        case OutcomeKind::stream_truncated:
-        case OutcomeKind::stream_malformed: return ErrorCode::provider_error;
-        case OutcomeKind::empty_answer: return ErrorCode::generic;
-    }
-    return std::nullopt;
-}
-
 Failure make_failure(OutcomeKind kind, ErrorValue facts, std::string_view raw, bool after_commit) {
     Failure f;
     f.kind = kind;
-    f.code = fixed_code(kind);
+    f.code = code_for_kind(kind);
     if (!f.code && kind != OutcomeKind::cancelled) f.code = classify(facts);
     if (const auto message = message_of(facts)) f.retry_after_ms = retry_after_ms_from_text(*message);
     f.facts = std::move(facts);

@@ -27,39 +27,10 @@
 
 #include "reroute/breaker.hpp"
 #include "reroute/codes.hpp"
+#include "reroute/outcome.hpp"
 #include "reroute/resource.hpp"
 
 namespace reroute {
-
-// The attempt outcome kinds observed by the edge (II.1).
-enum class OutcomeKind : std::uint8_t {
-    http_error,
-    in_band_error,
-    connect_refused,
-    dns_failure,
-    tls_failure,
-    reset,
-    timeout_connect,
-    timeout_first_token,
-    timeout_idle,
-    stream_truncated,
-    stream_malformed,
-    empty_answer,
-    cancelled,
-    success,
-};
-inline constexpr int kOutcomeKindCount = 14;
-
-std::string_view to_string(OutcomeKind kind) noexcept;
-std::optional<OutcomeKind> parse_outcome_kind(std::string_view name) noexcept;
-// The code a kind carries by itself (II.1): provider_unreachable for connect/DNS/TLS failures,
-// provider_error for resets, timeouts and broken streams, generic for an empty answer. nullopt for
-// http_error and in_band_error (the classifier decides), cancelled and success (no code).
-std::optional<ErrorCode> code_for_kind(OutcomeKind kind) noexcept;
-// connect, DNS, TLS, reset and timeouts: failures seen on our side of the connection.
-bool is_local_failure(OutcomeKind kind) noexcept;
-// A timeout before any byte arrived (connect or first token): never retried on the same target.
-bool is_no_byte_timeout(OutcomeKind kind) noexcept;
 
 inline constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
 

@@ -32,6 +32,7 @@
 
 #include "reroute/codes.hpp"
 #include "reroute/error_value.hpp"
+#include "reroute/outcome.hpp"
 #include "reroute/sse.hpp"
 
 namespace reroute {
@@ -45,36 +46,14 @@ inline constexpr std::size_t kDefaultHoldLimit = std::size_t{64} << 10;  // II.4
 // Raw text kept for an envelope (bytes; cut on a code point boundary).
 inline constexpr std::size_t kMaxRawBytes = 4096;
 
-// ---------------------------------------------------------------------------------------------
-// Attempt outcome kinds (II.1)
-
-enum class OutcomeKind : std::uint8_t {
-    http_error,           // non-2xx before the commit point: classifier over status and body
-    in_band_error,        // error event or chunk inside a 200 stream (or a 200 body): classifier
-    connect_refused,      // provider_unreachable
-    dns_failure,          // provider_unreachable
-    tls_failure,          // provider_unreachable
-    reset,                // provider_error
-    timeout_connect,      // provider_error
-    timeout_first_token,  // provider_error
-    timeout_idle,         // provider_error
-    stream_truncated,     // provider_error: the stream ended without a finish reason
-    stream_malformed,     // provider_error: a frame or body cannot be parsed
-    empty_answer,         // generic: finished with no text, no tool call and no refusal
-    cancelled,            // none: the client went away (no envelope, no health effect)
-};
-inline constexpr int kOutcomeKindCount = 13;
-
-std::string_view to_string(OutcomeKind kind) noexcept;
-std::optional<OutcomeKind> parse_outcome_kind(std::string_view name) noexcept;
-// The code a kind always carries; nullopt for http_error and in_band_error (classified from the
-// error) and for cancelled (no code).
-std::optional<ErrorCode> fixed_code(OutcomeKind kind) noexcept;
+// Attempt outcome kinds (II.1) live in outcome.hpp.
+using reroute::OutcomeKind;
+using reroute::parse_outcome_kind;
 
 // One failed attempt: what the failover policy, the envelope and the trail need.
 struct Failure {
     OutcomeKind kind = OutcomeKind::stream_truncated;
-    std::optional<ErrorCode> code;  // fixed_code(kind), else classify(facts); nullopt only for cancelled
+    std::optional<ErrorCode> code;  // code_for_kind(kind), else classify(facts); nullopt only for cancelled
     ErrorValue facts;               // what was classified (provider_body.hpp for in-band errors)
     std::string raw;                // raw text for the envelope: redacted, at most kMaxRawBytes
     std::optional<double> retry_after_ms;  // stated in the error message, if any

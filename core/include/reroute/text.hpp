@@ -8,12 +8,15 @@
 
 namespace reroute::text {
 
-// One decoded code point and how many bytes it used. Invalid bytes decode as themselves (a code
-// point equal to the byte, length 1) so that scanning never stalls and never reads past the end.
+// One decoded code point and how many bytes it used (shortest forms only, at most U+10FFFF).
+// Invalid bytes decode as themselves (a code point equal to the byte, length 1) so that scanning
+// never stalls and never reads past the end.
 // A 3-byte encoded surrogate (what JavaScript hands over for a lone surrogate) decodes as that unit.
 struct Decoded {
     char32_t cp;
     std::size_t len;
+    // False for an invalid byte (decoded as itself); a surrogate's 3-byte form counts as valid.
+    constexpr bool valid() const noexcept { return cp < 0x80 || len > 1; }
 };
 Decoded decode_utf8(std::string_view s, std::size_t pos) noexcept;
 
