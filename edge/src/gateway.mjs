@@ -1,0 +1,182 @@
+// POST /v1/chat/completions: the request is planned and every attempt decided by the core
+// (Router.start, Attempts.next/report); this file only performs the upstream I/O the decisions
+// ask for and writes the responses they describe.
+import { logAttempt, logLine } from './log.mjs';
+import { errorResponse, isRecord, problemsResponse, seed, sleep, traceparentOf } from './http.mjs';
+import { streamChat } from './stream.mjs';
+import { MAX_ERROR_BODY, UpstreamCall, readBody, upstreamRequest } from './upstream.mjs';
+
+let requestCounter = 0;
+
+/** The RouteRequest the core plans from (facts of the body; the core validates overrides). */
+export function routeRequest(body, request) {
+  const messages = Array.isArray(body.messages) ? body.messages : [];
+  let chars = 0;
+  let vision = false;
+  for (const m of messages) {
+    if (typeof m?.content === 'string') chars += m.content.length;
+    else if (Array.isArray(m?.content)) {
+      for (const part of m.content) {
+        if (typeof part?.text === 'string') chars += part.text.length;
+        if (part?.type === 'image_url' || part?.type === 'input_image' || part?.type === 'image') vision = true;
+      }
+    }
+  }
+  const maxOut = body.max_completion_tokens ?? body.max_tokens;
+  const out = {
+    route: typeof body.model === 'string' ? body.model : '',
+    promptTokens: Math.ceil(chars / 4),
+    needsTools: Array.isArray(body.tools) && body.tools.length > 0,
+    needsVision: vision,
+    overridesPath: '/reroute',
+    seed: seed(),
+  };
+  if (typeof maxOut === 'number' && Number.isFinite(maxOut) && maxOut > 0) out.maxOutputTokens = maxOut;
+  if (body.reroute !== undefined) out.overrides = body.reroute;
+  const conversation = request.headers.get('x-reroute-conversation') ?? request.headers.get('x-conversation-id');
+  if (conversation) out.conversationId = conversation;
+  return out;
+}
+
+/** The upstream body for an attempt: the client's body without `reroute`, the target's model. */
+export function upstreamBody(rest, attempt, prefillMessage) {
+  if (!prefillMessage) return JSON.stringify({ ...rest, model: attempt.upstreamModel });
+  const messages = Array.isArray(rest.messages) ? rest.messages : [];
+  return JSON.stringify({ ...rest, model: attempt.upstreamModel, messages: [...messages, JSON.parse(prefillMessage)] });
+}
+
+/** `x-reroute-served-by` of an attempt (the same shape as ServedBy.header). */
+export function servedByHeader(attempt) {
+  let host = '';
+  try {
+    host = new URL(attempt.baseUrl).host;
+  } catch { /* keep empty */ }
+  const e = encodeURIComponent;
+  return `provider=${e(attempt.provider)};ep=${e(attempt.endpointId)};host=${e(host)};fp=${e(attempt.fingerprint)};model=${e(attempt.model)}`;
+}
+
+/** Headers every answer carries (II.12). */
+export function rerouteHeaders(ctx, attempts, { attemptsMade, servedBy }) {
+  const h = new Headers();
+  h.set('x-reroute-attempts', String(attemptsMade));
+  const trail = attempts.trail();
+  if (trail) h.set('x-reroute-fallbacks', trail);
+  if (servedBy) h.set('x-reroute-served-by', servedBy);
+  const overhead = Math.max(0, Date.now() - ctx.t0 - ctx.upstreamMs - ctx.waitedMs);
+  h.set('x-reroute-overhead-ms', String(overhead));
+  h.set('traceparent', ctx.traceparent);
+  h.set('x-request-id', ctx.requestId);
+  return h;
+}
+
+/** The response of a final decision that is not a success (II.2). */
+export function finalFailureResponse(ctx, attempts, final) {
+  if (final.status === 499) return new Response(null, { status: 499 });
+  const h = rerouteHeaders(ctx, attempts, { attemptsMade: final.attempts });
+  h.set('content-type', 'application/json');
+  if (final.retryAfter) h.set('retry-after', final.retryAfter);
+  return new Response(final.errorBody ?? JSON.stringify({ error: { message: final.message ?? 'error', type: final.code, code: final.code } }), {
+    status: final.status, headers: h,
+  });
+}
+
+/** Entry: parse, plan, run. */
+export async function handleChat(request, env, ctx, rt, sync) {
+  const t0 = Date.now();
+  const api = rt.api;
+  if (!rt.router) return problemsResponse(rt.problems, 503);
+  let body;
+  try {
+    body = JSON.parse(await request.text());
+  } catch {
+    return errorResponse(400, 'The request body is not valid JSON.', 'invalid_json');
+  }
+  if (!isRecord(body)) return errorResponse(400, 'The request body must be a JSON object.', 'invalid_request');
+  await sync.fresh(env, ctx);
+
+  const started = rt.router.start(routeRequest(body, request), Date.now());
+  if (!started.ok) return problemsResponse(started.problems, started.status ?? 400);
+  const attempts = started.attempts;
+  const { reroute: _overrides, ...rest } = body;
+  const rctx = {
+    t0, upstreamMs: 0, waitedMs: 0,
+    requestId: request.headers.get('x-request-id')?.slice(0, 64) || `${rt.isolate}-${Date.now().toString(36)}-${(++requestCounter).toString(36)}`,
+    isolate: rt.isolate, route: rest.model, stream: rest.stream === true,
+    traceparent: traceparentOf(request), signal: request.signal,
+  };
+  if (rctx.stream) return streamChat({ api, rt, sync, env, ctx, attempts, rest, rctx });
+  try {
+    return await completeChat({ api, rt, sync, attempts, rest, rctx });
+  } finally {
+    attempts.free();
+    sync.flush(env, ctx);
+  }
+}
+
+/** Non-streaming: attempts until a complete answer (II.4) or a final failure. */
+async function completeChat({ api, rt, sync, attempts, rest, rctx }) {
+  let served = null;
+  for (;;) {
+    const d = attempts.next(rt.health, Date.now(), seed());
+    if (d.kind === 'final') {
+      logLine('request', { request_id: rctx.requestId, isolate: rctx.isolate, route: rctx.route, stream: false, status: d.status, reason: d.reason, code: d.code, attempts: d.attempts, tried: d.tried, ms: Date.now() - rctx.t0 });
+      if (!d.ok || !served) return finalFailureResponse(rctx, attempts, d);
+      const h = rerouteHeaders(rctx, attempts, { attemptsMade: d.attempts, servedBy: d.servedBy?.header ?? servedByHeader(served.attempt) });
+      h.set('content-type', served.contentType || 'application/json');
+      return new Response(served.bytes, { status: served.status, headers: h });
+    }
+    if (d.waitMs > 0) {
+      const waitedOk = await sleep(d.waitMs, rctx.signal);
+      rctx.waitedMs += d.waitMs;
+      if (!waitedOk) {
+        attempts.report({ kind: 'cancelled', durationMs: 0 }, rt.health, Date.now());
+        continue;
+      }
+    }
+    const result = await attemptOnce(api, rt, d, rest, rctx);
+    rctx.upstreamMs += result.outcome.durationMs ?? 0;
+    const report = attempts.report(result.outcome, rt.health, Date.now());
+    sync.noteReport(result.outcome.kind, d);
+    logAttempt(rctx, d, report, { status: result.status, ms: result.outcome.durationMs });
+    if (result.outcome.kind === 'success') served = { ...result, attempt: d };
+  }
+}
+
+/** One non-streaming upstream request; resolves { outcome, status?, bytes?, contentType? }. */
+async function attemptOnce(api, rt, d, rest, rctx) {
+  const call = new UpstreamCall(d, rctx.signal);
+  const key = d.credentialEnv ? rt.keys[d.credentialEnv] : undefined;
+  const { url, init } = upstreamRequest(d, key, upstreamBody(rest, d), rctx.traceparent);
+  let res;
+  try {
+    res = await call.send(url, init);
+  } catch (err) {
+    call.done();
+    return { outcome: await call.transportOutcome(err, { responded: false }) };
+  }
+  call.armIdle();
+  if (res.status < 200 || res.status > 299) {
+    let text = '';
+    try {
+      ({ text } = await readBody(call, res, MAX_ERROR_BODY));
+    } catch { /* what arrived is enough */ }
+    call.done();
+    if (call.cancelled) return { outcome: { kind: 'cancelled', durationMs: call.durationMs() }, status: res.status };
+    return {
+      status: res.status,
+      outcome: { kind: 'http_error', status: res.status, body: text, headers: res.headers, durationMs: call.durationMs(), bytesReceived: call.bytes },
+    };
+  }
+  let read;
+  try {
+    read = await readBody(call, res);
+  } catch (err) {
+    call.done();
+    return { status: res.status, outcome: await call.transportOutcome(err, { responded: true }) };
+  }
+  call.done();
+  const check = api.checkCompletionBody(read.bytes);
+  const timing = { durationMs: call.durationMs(), bytesReceived: call.bytes };
+  if (!check.ok) return { status: res.status, outcome: { ...check.failure, ...timing } };
+  return { status: res.status, bytes: read.bytes, contentType: res.headers.get('content-type'), outcome: { kind: 'success', ...timing } };
+}

@@ -1,0 +1,35 @@
+// Structured JSON log lines (one per attempt, one per request, one per admin action). Never a
+// secret: keys appear only as fingerprints, provider messages only as the core redacted them.
+
+/** Writes one JSON line to the worker's log. */
+export function logLine(event, fields) {
+  try {
+    console.log(JSON.stringify({ ts: new Date().toISOString(), event, ...fields }));
+  } catch {
+    // a log line must never break a request
+  }
+}
+
+/** The per-attempt line (failover.md II.12): target, outcome kind, code, timing, why. */
+export function logAttempt(ctx, attempt, report, extra = {}) {
+  logLine('attempt', {
+    request_id: ctx.requestId,
+    isolate: ctx.isolate,
+    route: ctx.route,
+    stream: ctx.stream,
+    number: attempt.number,
+    ref: attempt.ref,
+    provider: attempt.provider,
+    endpoint: attempt.endpointId,
+    fp: attempt.fingerprint,
+    reason: attempt.reason,
+    probe: attempt.isProbe || undefined,
+    same_target_retry: attempt.sameTargetRetry || undefined,
+    wait_ms: attempt.waitMs || undefined,
+    kind: report?.kind,
+    code: report?.code,
+    retry_after_ms: report?.retryAfterMs,
+    message: report?.message,
+    ...extra,
+  });
+}

@@ -1,0 +1,246 @@
+// Streaming chat completions (failover.md II.4, II.5, II.12). One core StreamRelay per upstream
+// attempt decides, frame by frame, what is held, what goes to the client and when the attempt
+// failed; the core's Attempts decides what comes next. This file moves bytes, runs the timers and
+// writes what the core returns: no response headers before the commit point, fallback notices as
+// `reroute.fallback` events, the trail as a final `reroute.trail` event, and the core's error
+// ending (no [DONE]) after a mid-stream failure that is not continued.
+import { logAttempt, logLine } from './log.mjs';
+import { seed, sleep } from './http.mjs';
+import { finalFailureResponse, rerouteHeaders, servedByHeader, upstreamBody } from './gateway.mjs';
+import { MAX_ERROR_BODY, UpstreamCall, concat, readBody, upstreamRequest } from './upstream.mjs';
+
+const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
+
+/** Resolves the client Response at the commit point (or with the final failure before it). */
+export function streamChat(args) {
+  return new Promise((resolve) => {
+    const run = new StreamRun(args, resolve);
+    const pump = run.run().catch((err) => run.crash(err));
+    args.ctx?.waitUntil?.(pump);
+  });
+}
+
+class StreamRun {
+  constructor({ api, rt, sync, env, ctx, attempts, rest, rctx }, resolve) {
+    Object.assign(this, { api, rt, sync, env, ctx, attempts, rest, rctx, resolve });
+    this.writer = null;         // the client stream, once committed
+    this.clientGone = false;
+    this.notices = [];          // pre-commit fallback events (bytes), sent at the commit point
+    this.continuation = null;   // { next: RelayOptions, prefill?: string } after a mid-stream failure
+    this.midstreamUsed = 0;
+    this.committedRelay = null; // the last relay whose frames reached the client
+    this.relays = [];
+  }
+
+  /** Opens the client stream with the headers of the committing attempt. */
+  commit(d) {
+    const { readable, writable } = new TransformStream();
+    this.writer = writable.getWriter();
+    const h = rerouteHeaders(this.rctx, this.attempts, { attemptsMade: this.attempts.attemptsMade(), servedBy: servedByHeader(d) });
+    for (const [k, v] of Object.entries(SSE_HEADERS)) h.set(k, v);
+    this.resolve(new Response(readable, { status: 200, headers: h }));
+  }
+
+  async write(bytes) {
+    if (!bytes || bytes.byteLength === 0 || this.clientGone) return !this.clientGone;
+    try {
+      await this.writer.write(bytes);
+      return true;
+    } catch {
+      this.clientGone = true;
+      return false;
+    }
+  }
+
+  async close() {
+    try {
+      await this.writer?.close();
+    } catch { /* client gone */ }
+  }
+
+  async run() {
+    const { api, rt, attempts, rctx } = this;
+    try {
+      for (;;) {
+        const d = attempts.next(rt.health, Date.now(), seed());
+        if (d.kind === 'final') return await this.finish(d);
+        if (d.waitMs > 0) {
+          const ok = await sleep(d.waitMs, rctx.signal);
+          rctx.waitedMs += d.waitMs;
+          if (!ok) {
+            attempts.report({ kind: 'cancelled', durationMs: 0 }, rt.health, Date.now());
+            continue;
+          }
+        }
+        if (d.notice) {
+          if (this.writer) await this.write(api.fallbackEvent(d.notice));
+          else this.notices.push(api.fallbackEvent(d.notice));
+        }
+        const options = this.continuation
+          ? this.continuation.next ?? {}
+          : { prelude: this.notices.length ? concat(this.notices, this.notices.reduce((n, b) => n + b.byteLength, 0)) : undefined };
+        const relay = api.createStreamRelay(options);
+        this.relays.push(relay);
+        const { outcome, status } = await this.attempt(d, relay);
+        rctx.upstreamMs += outcome.durationMs ?? 0;
+        const report = attempts.report(outcome, rt.health, Date.now());
+        this.sync.noteReport(outcome.kind, d);
+        logAttempt(rctx, d, report, { status, ms: outcome.durationMs, after_commit: outcome.afterCommit || undefined });
+        if (relay.committed() && relay.produced()) this.committedRelay = relay;
+        if (outcome.kind === 'success' || outcome.kind === 'cancelled' || this.clientGone) continue;
+        if (!this.writer) continue; // before the commit point: the core picks the next target
+        // After the commit point (II.5): continue on another target, or end with the error.
+        if (!(await this.continueAfter(d, outcome))) return;
+      }
+    } finally {
+      for (const r of this.relays) r.free();
+      attempts.free();
+      this.sync.flush(this.env, this.ctx);
+    }
+  }
+
+  /**
+   * A committed stream failed. Continues when the request's continuation mode and mid-stream
+   * budget allow (the next attempt's relay gets the core's continuation plan); otherwise writes the
+   * core's error ending. Returns false when the stream has ended.
+   */
+  async continueAfter(failedAttempt, failure) {
+    const { api, rt, attempts } = this;
+    const mode = attempts.continuation();
+    if (mode !== 'off' && this.midstreamUsed < attempts.continuationBudget()) {
+      const d = attempts.next(rt.health, Date.now(), seed());
+      if (d.kind === 'final') {
+        await this.endWithError(this.endingFromFinal(d, failedAttempt, failure));
+        return false;
+      }
+      const source = this.committedRelay;
+      const plan = source
+        ? source.planContinuation(mode, d.capabilities.prefill)
+        : api.planContinuation({ mode, partialText: '', unfinishedToolCall: false, hasToolCalls: false, nextSupportsPrefill: d.capabilities.prefill });
+      if (plan.action !== 'end_with_error') {
+        this.midstreamUsed += 1;
+        this.continuation = { next: plan.next ?? {}, prefill: plan.action === 'prefill' ? plan.prefillMessage : undefined };
+        return true; // run() calls next() again and gets this same attempt (in flight)
+      }
+      attempts.report({ kind: 'cancelled', durationMs: 0 }, rt.health, Date.now());
+    }
+    await this.endWithError(this.endingFromFailure(failedAttempt, failure));
+    return false;
+  }
+
+  endingFromFailure(d, failure) {
+    return {
+      code: failure.code ?? 'provider_error',
+      provider: d.provider,
+      model: d.model,
+      tried: this.attempts.distinctTargetsTried() || undefined,
+      raw: failure.message,
+      retryAfterMs: failure.retryAfterMs,
+    };
+  }
+
+  endingFromFinal(final, d, failure) {
+    if (!final.envelope) return this.endingFromFailure(d, failure);
+    const e = this.api.decodeEnvelope(final.envelope);
+    return { code: e.code ?? final.code ?? failure.code, provider: e.provider, model: e.model, tried: e.triedCount, raw: e.raw, retryAfterMs: e.retryAfterMs };
+  }
+
+  async endWithError(ending) {
+    const trail = this.api.trailEvent(this.attempts.trailJSON());
+    const relay = this.committedRelay;
+    const bytes = relay ? relay.errorEnding({ ...ending, trail }) : this.api.errorEnding({ ...ending, trail });
+    await this.write(bytes);
+    await this.close();
+    logLine('request', { request_id: this.rctx.requestId, isolate: this.rctx.isolate, route: this.rctx.route, stream: true, status: 200, ended: 'error', code: ending.code, attempts: this.attempts.attemptsMade(), ms: Date.now() - this.rctx.t0 });
+  }
+
+  /** The final decision: before the commit point it is the response; after it, the end. */
+  async finish(final) {
+    const { rctx } = this;
+    logLine('request', { request_id: rctx.requestId, isolate: rctx.isolate, route: rctx.route, stream: true, status: this.writer ? 200 : final.status, reason: final.reason, code: final.code, attempts: final.attempts, tried: final.tried, ms: Date.now() - rctx.t0 });
+    if (!this.writer) {
+      this.resolve(finalFailureResponse(rctx, this.attempts, final));
+      return;
+    }
+    if (!final.ok && !this.clientGone) {
+      await this.endWithError(this.endingFromFinal(final, {}, {}));
+      return;
+    }
+    await this.close();
+  }
+
+  /** One streaming upstream request through `relay`; resolves { outcome, status }. */
+  async attempt(d, relay) {
+    const { rt, rctx } = this;
+    const call = new UpstreamCall(d, rctx.signal);
+    const key = d.credentialEnv ? rt.keys[d.credentialEnv] : undefined;
+    const { url, init } = upstreamRequest(d, key, upstreamBody(this.rest, d, this.continuation?.prefill), rctx.traceparent);
+    const failed = (failure) => ({ outcome: { ...failure, durationMs: call.durationMs(), bytesReceived: call.bytes } });
+    let res;
+    try {
+      res = await call.send(url, init);
+    } catch (err) {
+      call.done();
+      const t = await call.transportOutcome(err, { responded: false });
+      if (t.kind === 'cancelled') return failed(relay.fail('cancelled'));
+      return failed(relay.fail(t.kind, { transportCode: t.transportCode, message: t.message }));
+    }
+    call.armIdle();
+    if (res.status < 200 || res.status > 299) {
+      let text = '';
+      try {
+        ({ text } = await readBody(call, res, MAX_ERROR_BODY));
+      } catch { /* what arrived is enough */ }
+      call.done();
+      if (call.cancelled) return failed(relay.fail('cancelled'));
+      return { status: res.status, outcome: { kind: 'http_error', status: res.status, body: text, headers: res.headers, durationMs: call.durationMs(), bytesReceived: call.bytes } };
+    }
+    const reader = res.body.getReader();
+    try {
+      for (;;) {
+        let chunk;
+        try {
+          chunk = await reader.read();
+        } catch (err) {
+          const t = await call.transportOutcome(err, { responded: true });
+          return { status: res.status, ...failed(relay.fail(t.kind, { transportCode: t.transportCode, message: t.message })) };
+        }
+        if (chunk.done) break;
+        call.bytes += chunk.value.byteLength;
+        const step = relay.feed(chunk.value);
+        call.pauseIdle();
+        if (step.committed) {
+          call.firstToken();
+          if (!this.writer) this.commit(d);
+        }
+        if (step.out.byteLength && !(await this.write(step.out))) {
+          call.abort();
+          return { status: res.status, ...failed(relay.fail('cancelled')) };
+        }
+        if (step.failure) {
+          call.abort();
+          return { status: res.status, ...failed(step.failure) };
+        }
+        if (step.done) break;
+        call.armIdle();
+      }
+    } finally {
+      call.done();
+    }
+    reader.cancel().catch(() => {});
+    const end = relay.endOfUpstream(this.api.trailEvent(this.attempts.trailJSON()));
+    if (end.committed && !this.writer) this.commit(d);
+    if (!end.complete) return { status: res.status, ...failed(end.failure) };
+    if (!(await this.write(end.out))) return { status: res.status, ...failed(relay.fail('cancelled')) };
+    return { status: res.status, outcome: { kind: 'success', durationMs: call.durationMs(), bytesReceived: call.bytes } };
+  }
+
+  crash(err) {
+    logLine('error', { request_id: this.rctx.requestId, isolate: this.rctx.isolate, message: String(err?.stack ?? err) });
+    if (!this.writer) {
+      this.resolve(Response.json({ error: { message: 'internal gateway error', type: 'generic', code: 'generic' } }, { status: 500 }));
+    } else {
+      this.writer.abort(err).catch(() => {});
+    }
+  }
+}

@@ -1,0 +1,179 @@
+// The I/O of one upstream attempt: the fetch, its three timers inside the request deadline
+// (failover.md II.6), cancellation when the client goes away, and the raw facts of a failure
+// (which kind of thing happened, never what it means: the core classifies).
+import { connect } from 'cloudflare:sockets';
+
+/** Bytes of an error body kept for the classifier. */
+export const MAX_ERROR_BODY = 64 * 1024;
+
+const encoder = new TextEncoder();
+
+/**
+ * One upstream request. The first-token timer runs from the send until `firstToken()` (the
+ * commit point, or the first body byte of a non-streaming answer); the idle timer from each chunk
+ * to the next (`chunk()`); the client's signal aborts everything.
+ */
+export class UpstreamCall {
+  constructor(attempt, clientSignal) {
+    this.attempt = attempt;
+    this.controller = new AbortController();
+    this.timedOut = null;   // 'timeout_first_token' | 'timeout_idle' once a timer fired
+    this.cancelled = false; // the client went away
+    this.startedAt = Date.now();
+    this.bytes = 0;
+    this.firstTimer = null;
+    this.idleTimer = null;
+    this.clientSignal = clientSignal;
+    this.onClientAbort = () => {
+      this.cancelled = true;
+      this.controller.abort();
+    };
+    if (clientSignal) {
+      if (clientSignal.aborted) this.onClientAbort();
+      else clientSignal.addEventListener('abort', this.onClientAbort);
+    }
+  }
+
+  fire(kind) {
+    if (this.timedOut || this.cancelled) return;
+    this.timedOut = kind;
+    this.controller.abort();
+  }
+
+  /** Sends the request; resolves with the Response or rejects (timer, client, transport). */
+  send(url, init) {
+    const { firstTokenMs } = this.attempt.timeouts;
+    this.firstTimer = setTimeout(() => this.fire('timeout_first_token'), Math.max(0, firstTokenMs));
+    return fetch(url, { ...init, signal: this.controller.signal });
+  }
+
+  /** The first token arrived: the first-token timer stops. */
+  firstToken() {
+    if (this.firstTimer !== null) clearTimeout(this.firstTimer);
+    this.firstTimer = null;
+  }
+
+  /** Arms (or re-arms) the idle timer: called when headers or a chunk arrived. */
+  armIdle() {
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => this.fire('timeout_idle'), Math.max(0, this.attempt.timeouts.idleMs));
+  }
+
+  /** Stops the idle timer while the gateway itself is busy (writing to a slow client). */
+  pauseIdle() {
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+  }
+
+  /** Stops every timer and detaches from the client signal. */
+  done() {
+    this.firstToken();
+    this.pauseIdle();
+    if (this.clientSignal) this.clientSignal.removeEventListener('abort', this.onClientAbort);
+  }
+
+  /** Aborts the upstream request (the client left, or the gateway gave up on it). */
+  abort() {
+    this.controller.abort();
+  }
+
+  durationMs() {
+    return Date.now() - this.startedAt;
+  }
+
+  /**
+   * The outcome facts of an exception thrown by fetch() or by reading the body: a timer, the
+   * client, or a transport failure. workerd reports a refused connection and a reset alike
+   * ("Network connection lost."), so a refused connection is told apart by trying to open a bare
+   * TCP connection to the same host and port (only when no response arrived).
+   */
+  async transportOutcome(error, { responded }) {
+    const base = { durationMs: this.durationMs(), bytesReceived: this.bytes };
+    if (this.cancelled) return { kind: 'cancelled', ...base };
+    if (this.timedOut) return { kind: this.timedOut, message: `${this.timedOut} after ${base.durationMs} ms`, ...base };
+    const message = String(error?.message ?? error ?? 'fetch failed');
+    if (!responded && (await refusesConnections(this.attempt.baseUrl, this.attempt.timeouts.connectMs))) {
+      return { kind: 'connect_refused', transportCode: 'ECONNREFUSED', message, ...base };
+    }
+    return { kind: 'reset', transportCode: 'ECONNRESET', message, ...base };
+  }
+}
+
+/** Whether a bare TCP connection to the URL's host and port is refused (bounded by `ms`). */
+async function refusesConnections(baseUrl, ms) {
+  let url;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    return false;
+  }
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  let socket;
+  let timer;
+  try {
+    socket = connect({ hostname: url.hostname.replace(/^\[|\]$/g, ''), port });
+    const outcome = await Promise.race([
+      socket.opened.then(() => false, () => true),
+      new Promise((resolve) => { timer = setTimeout(() => resolve(false), Math.max(1, Math.min(ms, 2000))); }),
+    ]);
+    return outcome;
+  } catch {
+    return true;
+  } finally {
+    clearTimeout(timer);
+    try { socket?.close(); } catch { /* already closed */ }
+  }
+}
+
+/** The upstream request: `${baseUrl}/chat/completions` with the key as a Bearer token. */
+export function upstreamRequest(attempt, key, bodyText, traceparent) {
+  const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  if (key) headers.authorization = `Bearer ${key}`;
+  if (traceparent) headers.traceparent = traceparent;
+  const base = attempt.baseUrl.endsWith('/') ? attempt.baseUrl.slice(0, -1) : attempt.baseUrl;
+  return { url: `${base}/chat/completions`, init: { method: 'POST', headers, body: bodyText } };
+}
+
+/**
+ * Reads a whole body through the call's timers; resolves { text, bytes } or rejects like fetch.
+ * `limit`: stop (and cancel the rest) after this many bytes.
+ */
+export async function readBody(call, response, limit = Infinity) {
+  const reader = response.body?.getReader();
+  if (!reader) return { text: '', bytes: new Uint8Array(0) };
+  const chunks = [];
+  let size = 0;
+  call.armIdle();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      call.firstToken();
+      call.armIdle();
+      call.bytes += value.byteLength;
+      chunks.push(value);
+      size += value.byteLength;
+      if (size >= limit) {
+        reader.cancel().catch(() => {});
+        break;
+      }
+    }
+  } finally {
+    call.pauseIdle();
+  }
+  const bytes = concat(chunks, size);
+  return { text: new TextDecoder().decode(bytes), bytes };
+}
+
+export function concat(chunks, size) {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+export const utf8 = (s) => encoder.encode(s);
