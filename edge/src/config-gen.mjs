@@ -37,7 +37,7 @@ const capnpString = (s) => JSON.stringify(String(s));
  * `http2`, …) share the health Durable Object namespace of the first.
  */
 export function generate({
-  configPath, outDir = join(ROOT, 'build/edge'), isolates = 1, pkgDir = join(ROOT, 'build/wasm/pkg'),
+  configPath, outDir = join(ROOT, 'build/edge'), isolates = 1, pkgDir = process.env.REROUTE_PKG ?? join(ROOT, 'build/wasm/pkg'),
   webDir = join(ROOT, 'web'), srcDir = join(ROOT, 'edge/src'), extraEnv = [], inspector = false,
 } = {}) {
   mkdirSync(outDir, { recursive: true });
