@@ -5,23 +5,15 @@
 #include <string>
 
 #include "reroute/codes.hpp"
+#include "support/error_object.hpp"
 
 using reroute::ErrorValue;
 using reroute::FailureScope;
 using reroute::Retirement;
 
-namespace {
+using reroute::testing::Obj;
 
-struct Obj {
-    ErrorValue v = ErrorValue::object();
-    Obj& status(double s) { v.status = s; return *this; }
-    Obj& status_code(double s) { v.status_code = s; return *this; }
-    Obj& code(std::string c) { v.code = std::move(c); return *this; }
-    Obj& message(std::string m) { v.message = std::move(m); return *this; }
-    Obj& data_code(std::string c) { v.has_data = true; v.data_code = std::move(c); return *this; }
-    Obj& data_message(std::string m) { v.has_data = true; v.data_message = std::move(m); return *this; }
-    Obj& name(std::string n) { v.name = std::move(n); return *this; }
-};
+namespace {
 
 bool fails_over(const Obj& o) { return reroute::may_fail_over(o.v); }
 bool transient(const Obj& o) { return reroute::is_transient(o.v); }
