@@ -154,7 +154,6 @@ async function attemptOnce(api, rt, d, rest, rctx) {
     call.done();
     return { outcome: await call.transportOutcome(err, { responded: false }) };
   }
-  call.armIdle();
   if (res.status < 200 || res.status > 299) {
     let text = '';
     try {

@@ -185,7 +185,6 @@ class StreamRun {
       if (t.kind === 'cancelled') return failed(relay.fail('cancelled'));
       return failed(relay.fail(t.kind, { transportCode: t.transportCode, message: t.message }));
     }
-    call.armIdle();
     if (res.status < 200 || res.status > 299) {
       let text = '';
       try {

@@ -143,7 +143,6 @@ export async function readBody(call, response, limit = Infinity) {
   if (!reader) return { text: '', bytes: new Uint8Array(0) };
   const chunks = [];
   let size = 0;
-  call.armIdle();
   try {
     for (;;) {
       const { done, value } = await reader.read();

@@ -244,7 +244,7 @@ describe('streams', () => {
 
   test('client disconnect cancels the upstream request', async () => {
     await post(chat('rhang', { stream: true }), { abortAfterMs: 1200 });
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 1500));
     const calls = upstreamCalls(mock, 'slow-drip:400:20@rhang');
     assert.equal(calls.length, 1);
     assert.equal(calls[0].client_closed, true, 'the gateway closed the upstream request');
