@@ -47,15 +47,28 @@ export async function loadReroute(source) {
   return makeApi(core);
 }
 
-// Functions bound with Embind take and return plain objects already.
-const EMBIND_API = ['errorCodes', 'retirement', 'fingerprint', 'scopeKeys', 'sanitize', 'restProjection', 'hint',
-  'contentSentence', 'formatNotice', 'parseNotice', 'noticeText', 'autoSwitch'];
+// Every function registered with Embind (in any wasm/bindings*.cpp) is exposed as it is, except
+// names starting with "_" (handles and raw entry points that the wrappers below own). Embind checks
+// argument counts strictly; the exposed functions pad or cut the arguments to the declared count,
+// so a missing optional argument reads as undefined instead of throwing.
+function embindExports(core) {
+  const api = {};
+  for (const name of Object.keys(core)) {
+    const fn = core[name];
+    if (name.startsWith('_') || typeof fn !== 'function' || typeof fn.argCount !== 'number') continue;
+    const count = fn.argCount;
+    api[name] = fn.prototype?.constructor === fn && fn.prototype && Object.getOwnPropertyNames(fn.prototype).length > 1
+      ? fn  // an Embind class: exposed as registered
+      : (...args) => { args.length = count; return fn(...args); };
+  }
+  return api;
+}
 
 function makeApi(core) {
   const wire = makeWire(core);
   const codes = core.errorCodes();
   const scopes = core.failureScopes();
-  const api = Object.fromEntries(EMBIND_API.map((name) => [name, core[name]]));
+  const api = embindExports(core);
   api.classify = (error) => codes[wire.errorOp(0, error)];
   api.classifyMessage = (message) => codes[wire.errorOp(0, String(message))];
   api.failureScope = (error) => scopes[wire.errorOp(1, error)];
@@ -63,7 +76,250 @@ function makeApi(core) {
   api.isTransient = (error) => wire.errorOp(3, error) === 1;
   api.encodeEnvelope = (fields) => wire.encodeEnvelope(fields, codes);
   api.decodeEnvelope = (stored) => wire.decodeEnvelope(stored, codes);
+  Object.assign(api, makeRouting(core));
   return Object.freeze(api);
+}
+
+// ---- routing, health and stream handles (bindings_routing.cpp) ----
+// A handle is the address of a core object. free() deletes it (idempotent); a FinalizationRegistry
+// deletes the ones never freed once their wrapper is collected. After free() every method returns
+// undefined. Handle arguments (health) are passed by address: a freed or foreign object reaches
+// the core as 0, which reads as an empty health state. The per-request calls (start without
+// overrides, next, report without text, relay.feed) use raw exports and typed views; the rest goes
+// through Embind.
+function makeRouting(core) {
+  const ADDRESS = Symbol('reroute.address');
+  const registry = typeof FinalizationRegistry === 'function'
+    ? new FinalizationRegistry((address) => core._rr_free(address))
+    : undefined;
+  const addressOf = (wrapper) => (wrapper !== null && typeof wrapper === 'object' && wrapper[ADDRESS]) || 0;
+  const number = (value) => (typeof value === 'number' ? value : NaN);
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+  const codes = core.errorCodes();
+  const codeIndex = new Map(codes.map((code, i) => [code, i]));
+  const kinds = core._outcomeKinds();
+  const kindIndex = new Map(kinds.map((kind, i) => [kind, i]));
+  const reasons = core._reasons();
+
+  function adopt(proto, address, fields) {
+    const wrapper = Object.create(proto);
+    wrapper[ADDRESS] = address;
+    if (fields) Object.assign(wrapper, fields);
+    registry?.register(wrapper, address, wrapper);
+    return wrapper;
+  }
+  // A prototype whose methods call core[`${prefix}${Name}`](address, ...exactly `arity` arguments),
+  // plus free() and the hand-written `extra` methods (called with the address first).
+  function methods(prefix, table, extra = {}) {
+    const proto = {
+      free() {
+        const address = this[ADDRESS];
+        if (!address) return;
+        this[ADDRESS] = 0;
+        registry?.unregister(this);
+        core._rr_free(address);
+      },
+    };
+    for (const [name, arity] of Object.entries(table)) {
+      const fn = core[prefix + name[0].toUpperCase() + name.slice(1)];
+      proto[name] = function (a, b, c) {
+        const address = this[ADDRESS];
+        if (!address) return undefined;
+        return arity === 0 ? fn(address) : arity === 1 ? fn(address, a) : arity === 2 ? fn(address, a, b) : fn(address, a, b, c);
+      };
+    }
+    for (const [name, fn] of Object.entries(extra)) {
+      proto[name] = function (...args) {
+        const address = this[ADDRESS];
+        return address ? fn.call(this, address, ...args) : undefined;
+      };
+    }
+    return proto;
+  }
+
+  // The io buffer of the raw entry points (bindings_routing.cpp: rr_io).
+  let io = 0;
+  let ioCapacity = -1;
+  function ioBuffer(bytes) {
+    if (bytes > ioCapacity) {
+      io = core._rr_io(bytes);
+      ioCapacity = bytes;
+    }
+    return io;
+  }
+  function readString(ptr, length) {
+    return decoder.decode(core.HEAPU8.subarray(ptr, ptr + length));
+  }
+
+  // The request as the core reads it: the overrides value travels as JSON text.
+  function request(r) {
+    if (r === null || typeof r !== 'object') return r;
+    const overrides = r.overrides;
+    if (overrides === undefined || overrides === null) return r;
+    const text = jsonText(overrides);
+    return typeof text === 'string' ? { ...r, overridesText: text } : { ...r, overridesInvalid: true };
+  }
+  function jsonText(value) {
+    if (typeof value === 'string') return value;
+    try {
+      return JSON.stringify(value);
+    } catch {
+      return undefined;
+    }
+  }
+
+  const healthProto = methods('_health', {
+    serialize: 0, merge: 1, prune: 1, size: 0, totals: 0, view: 1, resetBreaker: 2, retireCredential: 3,
+    restoreCredential: 3, clearBench: 2,
+  });
+
+  // Decision block of rr_attempts_next: u32 kind, target, number, reason, flags, notice ptr, notice
+  // length, pad; f64 waitMs, startMs, deadlineAtMs, connectMs, firstTokenMs, idleMs.
+  function next(address, health, nowMs, seed) {
+    const hasSeed = typeof seed === 'number' ? 1 : 0;
+    const block = core._rr_attempts_next(address, addressOf(health), number(nowMs), hasSeed, hasSeed ? seed : 0);
+    const u32 = core.HEAPU32;
+    const at = block >>> 2;
+    const kind = u32[at];
+    if (kind !== 0) return kind === 1 ? core._attemptsDecision(address) : undefined;
+    const target = u32[at + 1];
+    const t = this.targets[target] ?? (this.targets[target] = Object.freeze(core._attemptsTarget(address)));
+    const f64 = core.HEAPF64;
+    const f = (block + 32) >>> 3;
+    const flags = u32[at + 4];
+    const decision = {
+      kind: 'attempt', target, number: u32[at + 2], provider: t.provider, apiFormat: t.apiFormat,
+      endpointId: t.endpointId, baseUrl: t.baseUrl, fingerprint: t.fingerprint, model: t.model,
+      upstreamModel: t.upstreamModel, ref: t.ref, capabilities: t.capabilities,
+      timeouts: { connectMs: f64[f + 3], firstTokenMs: f64[f + 4], idleMs: f64[f + 5] },
+      waitMs: f64[f], startMs: f64[f + 1], deadlineAtMs: f64[f + 2], reason: reasons[u32[at + 3]],
+      isProbe: (flags & 1) !== 0, sameTargetRetry: (flags & 2) !== 0,
+    };
+    if (t.credentialEnv !== undefined) decision.credentialEnv = t.credentialEnv;
+    if (flags & 4) decision.notice = readString(u32[at + 5], u32[at + 6]);
+    return decision;
+  }
+  // Outcomes that carry no text go through the raw export; the rest through Embind, where the core
+  // reads status, body, headers, event data and transport codes.
+  const TEXT_MEMBERS = ['error', 'status', 'body', 'headers', 'event', 'data', 'transportCode', 'message'];
+  function report(address, outcome, health, nowMs) {
+    if (outcome === null || typeof outcome !== 'object' || TEXT_MEMBERS.some((m) => outcome[m] !== undefined)) {
+      return core._attemptsReport(address, outcome, addressOf(health), nowMs);
+    }
+    const kind = kindIndex.get(outcome.kind) ?? -1;
+    const code = codeIndex.get(outcome.code) ?? -1;
+    const hint = typeof outcome.retryAfterMs === 'number' && outcome.retryAfterMs >= 0 ? outcome.retryAfterMs : -1;
+    const r = core._rr_attempts_report(address, addressOf(health), kind, code, hint, number(outcome.durationMs),
+      number(outcome.bytesReceived), number(nowMs));
+    const name = kind < 0 ? 'http_error' : kinds[kind];
+    const result = { accepted: (r & 1) !== 0, kind: name };
+    if (r >> 8) result.code = codes[(r >> 8) - 1];
+    if (hint >= 0 && Number.isFinite(hint) && name !== 'success' && name !== 'cancelled') result.retryAfterMs = hint;
+    return result;
+  }
+  const info = (member) => function (address) { return core._attemptsInfo(address)[member]; };
+  const attemptsProto = methods('_attempts', { trail: 0, trailEntries: 0 }, {
+    next,
+    report,
+    trailJSON(address) { return JSON.stringify(core._attemptsTrailEntries(address)); },
+    attemptsMade: info('attemptsMade'),
+    distinctTargetsTried: info('distinctTargetsTried'),
+    deadlineAtMs: info('deadlineAtMs'),
+    maxAttempts: info('maxAttempts'),
+    finished: info('finished'),
+    continuation: info('continuation'),
+    continuationBudget: info('continuationBudget'),
+  });
+
+  function start(address, req, nowMs) {
+    if (req !== null && typeof req === 'object' && typeof req.route === 'string' && (req.overrides === undefined || req.overrides === null)
+      && (req.conversationId === undefined || typeof req.conversationId === 'string')) {
+      const route = req.route;
+      const conversation = req.conversationId ?? '';
+      const capacity = (route.length + conversation.length) * 3;
+      const at = ioBuffer(capacity);
+      const heap = core.HEAPU8;
+      const routeLength = encoder.encodeInto(route, heap.subarray(at, at + capacity)).written;
+      const conversationLength = encoder.encodeInto(conversation, heap.subarray(at + routeLength, at + capacity)).written;
+      const max = typeof req.maxOutputTokens === 'number' ? req.maxOutputTokens : -1;
+      const flags = (req.needsTools === true ? 1 : 0) | (req.needsVision === true ? 2 : 0);
+      const attempts = core._rr_router_start(address, number(nowMs), number(req.promptTokens), max, flags, number(req.seed),
+        routeLength, conversationLength);
+      if (attempts) return { ok: true, attempts: adopt(attemptsProto, attempts, { targets: this.targetsOf(route) }) };
+    }
+    const result = core._routerStart(address, request(req), nowMs);
+    if (result.ok) result.attempts = adopt(attemptsProto, result.attempts, { targets: this.targetsOf(req.route) });
+    return result;
+  }
+  const routerProto = methods('_router', { routes: 0, models: 0, limits: 0, traffic: 0 }, {
+    start,
+    explain(address, req, health, nowMs) { return core._routerExplain(address, request(req), addressOf(health), nowMs); },
+  });
+  // Per route (or provider:model ref): the static fields of each target, filled on first use.
+  routerProto.targetsOf = function (route) {
+    let list = this.cache.get(route);
+    if (!list) this.cache.set(route, list = []);
+    return list;
+  };
+
+  // The relay's byte wire: chunk bytes go into the io buffer, the result comes back as flags and a
+  // span of the core's memory, copied out with slice().
+  function feed(address, bytes) {
+    let length = 0;
+    if (typeof bytes === 'string') {
+      const capacity = bytes.length * 3;
+      const at = ioBuffer(capacity);
+      length = encoder.encodeInto(bytes, core.HEAPU8.subarray(at, at + capacity)).written;
+    } else if (bytes instanceof Uint8Array || bytes instanceof ArrayBuffer || ArrayBuffer.isView(bytes)) {
+      const view = bytes instanceof Uint8Array ? bytes
+        : bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      length = view.length;
+      core.HEAPU8.set(view, ioBuffer(length));
+    }
+    const block = core._rr_relay_feed(address, length) >>> 2;
+    const u32 = core.HEAPU32;
+    const flags = u32[block];
+    const at = u32[block + 1];
+    const result = {
+      out: core.HEAPU8.slice(at, at + u32[block + 2]),
+      committed: (flags & 1) !== 0,
+      done: (flags & 2) !== 0,
+    };
+    if (flags & 4) result.failure = core._relayFailure(address);
+    return result;
+  }
+  const state = (member) => function (address) { return core._relayState(address)[member]; };
+  const relayProto = methods('_relay', {
+    endOfUpstream: 1, fail: 2, failure: 0, partialText: 0, inUnfinishedToolCall: 0, errorEnding: 1, planContinuation: 2,
+  }, {
+    feed,
+    committed: state('committed'),
+    doneSeen: state('doneSeen'),
+    finishReason: state('finishReason'),
+    produced: state('produced'),
+    hasToolCalls: state('hasToolCalls'),
+    usage: state('usage'),
+    model: state('model'),
+    chunkId: state('chunkId'),
+    created: state('created'),
+    heldBytes: state('heldBytes'),
+  });
+
+  return {
+    createRouter(configJson, keys, options) {
+      const result = core._createRouter(configJson, keys, options);
+      if (result.ok) result.router = adopt(routerProto, result.router, { cache: new Map() });
+      return result;
+    },
+    parseOverrides(overrides, basePath) { return core._parseOverrides(jsonText(overrides), basePath); },
+    createHealth(serialized) {
+      const result = core._createHealth(serialized);
+      if (result.ok) result.health = adopt(healthProto, result.health);
+      return result;
+    },
+    createStreamRelay(options) { return adopt(relayProto, core._createStreamRelay(options)); },
+  };
 }
 
 // The hot paths' wire format (see the raw exports in bindings.cpp): strings go into the core's
