@@ -1,5 +1,7 @@
 #include "vector_ops.hpp"
 
+#include "reasoning_ops.hpp"
+
 #include <optional>
 
 #include "reroute/catalogue.hpp"
@@ -198,7 +200,7 @@ OpResult run_op(const std::string& op, const json::value& input_value) {
         out["switchTo"] = d.switch_to ? json::value(*d.switch_to) : json::value(nullptr);
         return ok(std::move(out));
     }
-    return bad("unknown op \"" + op + "\"");
+    return run_reasoning_op(op, input_value);  // reasoning.json ops; "unknown op" otherwise
 }
 
 }  // namespace reroute::conformance

@@ -34,6 +34,28 @@ const ops = {
   },
   notice_text: (i) => ({ text: reroute.noticeText(i) }),
   auto_switch: (i) => reroute.autoSwitch(i),
+  // reasoning.json (reasoning.md section 7): the Auto router and the governor
+  route_parse: (i) => reroute.parseClassifierReply(i),
+  route: (i) => reroute.autoRoute(i),
+  cache_key: (i) => reroute.routeCacheKey(i),
+  candidates_hash: (i) => reroute.candidatesHash(i),
+  cache_read: (i) => reroute.routeCacheRead(i),
+  cache_upsert: (i) => reroute.routeCacheUpsert(i),
+  cache_override: (i) => reroute.routeCacheOverride(i),
+  cache_purge: (i) => reroute.routeCachePurge(i),
+  signals: (i) => reroute.reasoningSignals(i),
+  prior: (i) => reroute.reasoningPrior(i),
+  thresholds: (i) => reroute.reasoningThresholds(i),
+  tier_of: (i) => reroute.tierOf(i),
+  record: (i) => reroute.recordOutcome(i),
+  decide: (i) => reroute.decideTier(i),
+  replay: (i) => {
+    const fold = (outcomes) => (Array.isArray(outcomes) && outcomes.length
+      ? outcomes.reduce((state, outcome) => reroute.recordOutcome({ state, outcome }), null) : null);
+    return reroute.decideTier({ ...i, thread: fold(i.thread_outcomes), profile: fold(i.profile_outcomes) });
+  },
+  wire: (i) => reroute.wireReasoning(i),
+  govern: (i) => reroute.govern(i),
 };
 
 // Numbers compare by value, member order is irrelevant, absent must stay absent.

@@ -1,0 +1,551 @@
+#include "reroute/governor.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+namespace reroute::reasoning {
+
+// ---------------------------------------------------------------------------------------------
+// Names
+
+std::string_view to_string(Signal s) noexcept {
+    switch (s) {
+        case Signal::length: return "length";
+        case Signal::code: return "code";
+        case Signal::structure: return "structure";
+        case Signal::math: return "math";
+        case Signal::hard: return "hard";
+        case Signal::easy: return "easy";
+        case Signal::retrieval: return "retrieval";
+        case Signal::agentic: return "agentic";
+        case Signal::trivial: return "trivial";
+        case Signal::follow_up: return "follow_up";
+    }
+    return "length";
+}
+
+std::string_view to_string(FloorSource s) noexcept {
+    switch (s) {
+        case FloorSource::none: return "none";
+        case FloorSource::code: return "code";
+        case FloorSource::hard: return "hard";
+        case FloorSource::attachments: return "attachments";
+    }
+    return "none";
+}
+
+std::string_view to_string(DecisionReason r) noexcept {
+    switch (r) {
+        case DecisionReason::utility: return "utility";
+        case DecisionReason::cold: return "cold";
+        case DecisionReason::cold_quality: return "cold_quality";
+        case DecisionReason::warm: return "warm";
+        case DecisionReason::bandit: return "bandit";
+        case DecisionReason::held: return "held";
+    }
+    return "cold";
+}
+
+std::string_view to_string(Move m) noexcept {
+    switch (m) {
+        case Move::none: return "none";
+        case Move::strong_under: return "+2 strong under";
+        case Move::under: return "+1 under";
+        case Move::wasteful: return "-2 wasteful";
+        case Move::clean: return "-1 clean";
+    }
+    return "none";
+}
+
+std::string_view to_string(FinishReason f) noexcept {
+    switch (f) {
+        case FinishReason::stop: return "stop";
+        case FinishReason::length: return "length";
+        case FinishReason::tool_calls: return "tool_calls";
+        case FinishReason::content_filter: return "content_filter";
+        case FinishReason::other: return "other";
+    }
+    return "other";
+}
+
+FinishReason parse_finish_reason(std::string_view name) noexcept {
+    if (name == "stop") return FinishReason::stop;
+    if (name == "length") return FinishReason::length;
+    if (name == "tool_calls") return FinishReason::tool_calls;
+    if (name == "content_filter") return FinishReason::content_filter;
+    return FinishReason::other;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Thresholds (5.4)
+
+void Accumulator::add(double x) noexcept {
+    count += 1;
+    const double d = x - mean;
+    mean += d / static_cast<double>(count);
+    m2 += d * (x - mean);
+}
+
+double Accumulator::stddev() const noexcept {
+    if (count < 2) return 0;
+    return std::sqrt(m2 / static_cast<double>(count - 1));
+}
+
+Thresholds thresholds(const Accumulator* thread, const Accumulator* profile) noexcept {
+    const std::int64_t profile_count = profile ? profile->count : 0;
+    const Accumulator* a = (thread && thread->count > profile_count) ? thread : profile;
+    Thresholds t;
+    if (!a || a->count < kAdaptiveMinSamples) return t;
+    const double std = a->stddev();
+    t.lo = std::min(kAdaptiveLoMax, std::max(kAdaptiveLoMin, a->mean - kAdaptiveSpread * std));
+    t.hi = std::min(kAdaptiveHiMax, std::max(kAdaptiveHiMin, a->mean + kAdaptiveSpread * std));
+    t.adaptive = true;
+    return t;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Prior (5.3)
+
+Signal PriorWhy::dominant() const noexcept {
+    int best = 0;
+    for (int i = 1; i < kSignalCount; ++i)
+        if (std::fabs(contribution[i]) > std::fabs(contribution[best])) best = i;
+    return static_cast<Signal>(best);
+}
+
+Prior prior(Kind kind, const Features& f, const Seed& seed, const Thresholds& th) {
+    Prior p;
+    if (kind == Kind::utility) return p;  // intensity 0, creativity 0, easy, off, 0, floor off
+
+    PriorWhy& why = p.why;
+    auto& c = why.contribution;
+    const double length_norm = clamp01(std::log(1 + f.tokens) / std::log(kLengthNormTokens));
+    c[int(Signal::length)] = kWeightLength * length_norm;
+    c[int(Signal::code)] = kWeightCode * f.code_density;
+    c[int(Signal::structure)] = kWeightStructure * f.structure;
+    c[int(Signal::math)] = kWeightMath * (f.has_math ? 1 : 0);
+    c[int(Signal::hard)] = kWeightHard * f.hard;
+    c[int(Signal::easy)] = kWeightEasy * f.easy;
+    c[int(Signal::retrieval)] = kWeightRetrieval * f.retrieval;
+    c[int(Signal::agentic)] = kWeightAgentic * f.agentic;
+    c[int(Signal::trivial)] = kWeightTrivial * (f.trivial ? 1 : 0);
+    c[int(Signal::follow_up)] = kWeightFollowUp * f.follow_up;
+    // Summed left to right, in the order of the formula.
+    double z = kPriorBias;
+    for (double term : c) z += term;
+    why.z = z;
+
+    double x = 1 / (1 + std::exp(-z));
+    if (f.tokens > kLongContextTokens && f.code_density == 0 && f.hard == 0 && !f.has_math && f.structure < 0.4 &&
+        !f.trivial) {
+        x = x * kLongContextDamp;
+        why.damped = true;
+    }
+    p.base_intensity = x;
+    if (seed.effort) {
+        x = kSeedBlend * x + kSeedBlend * seed_value(*seed.effort);
+        why.seeded = true;
+    }
+    p.intensity = x;
+
+    double creativity = clamp01(kCreativityBase + kCreativityCreative * f.creative -
+                                kCreativityAnalytical * (f.analytical ? 1 : 0) - kCreativityEasy * f.easy);
+    if (seed.creativity) creativity = clamp01(kSeedBlend * creativity + kSeedBlend * seed_value(*seed.creativity));
+    p.creativity = creativity;
+
+    if (f.code_density > 0) {
+        p.floor = Tier::medium;
+        why.floor_from = FloorSource::code;
+    } else if (f.hard > 0) {
+        p.floor = Tier::medium;
+        why.floor_from = FloorSource::hard;
+    } else if (f.has_attachments) {
+        p.floor = Tier::low;
+        why.floor_from = FloorSource::attachments;
+    }
+
+    p.turn_class = x < th.lo ? TurnClass::easy : x < th.hi ? TurnClass::medium : TurnClass::hard;
+
+    double budget = 0;
+    if (x > kOffIntensity) budget = round_half_up(kBudgetCurveBase + std::pow(x, kBudgetCurveExponent) * kBudgetCurveSpan);
+    const double cap = p.turn_class == TurnClass::easy     ? double(kEasyClassCap)
+                       : p.turn_class == TurnClass::medium ? double(kMediumClassCap)
+                                                           : std::numeric_limits<double>::infinity();
+    if (budget > cap) {
+        budget = cap;
+        why.class_capped = true;
+    }
+    const Tier raw_tier = tier_of(budget);
+    p.tier = max_tier(raw_tier, p.floor);
+    const double floor_budget = double(canonical_budget(p.floor));
+    why.floor_raised = p.tier != raw_tier || floor_budget > budget;
+    p.budget = static_cast<std::int64_t>(std::max(budget, floor_budget));
+    return p;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Learned state (5.5)
+
+namespace {
+
+bool present(const std::optional<double>& v) noexcept { return v && std::isfinite(*v); }
+double ema(double previous, double x) noexcept { return kEmaFactor * x + (1 - kEmaFactor) * previous; }
+
+}  // namespace
+
+void record(ReasoningState& state, const Outcome& o) noexcept {
+    Bucket& b = state.bucket(o.turn_class);
+    const bool has_reasoning = present(o.reasoning_tokens) && *o.reasoning_tokens >= 0;
+    const bool has_output = present(o.output_tokens) && *o.output_tokens >= 0;
+    const double budget = std::isfinite(o.budget_tokens) ? o.budget_tokens : 0;
+    if (has_reasoning) b.tokens.add(*o.reasoning_tokens);
+    const double saturation = (has_reasoning && budget > 0) ? *o.reasoning_tokens / budget : 0;
+    const bool under = o.retried || o.budget_exhausted || (o.self_truncates && saturation >= kSaturation);
+    const bool wasteful = has_reasoning && has_output && budget > 0 && *o.reasoning_tokens >= kWasteShare * budget &&
+                          *o.output_tokens < kWasteMaxOutputTokens && o.finish_reason == FinishReason::stop &&
+                          !o.retried;
+    b.under_ema = ema(b.under_ema, under ? 1 : 0);
+    b.wasteful_ema = ema(b.wasteful_ema, wasteful ? 1 : 0);
+    if (present(o.quality)) b.quality_ema = ema(b.quality_ema, clamp01(*o.quality));
+    if (o.chosen_tier) b.last_tier = o.chosen_tier;
+    if (std::isfinite(o.intensity)) state.intensity.add(o.intensity);
+    state.turns += 1;
+}
+
+ReasoningState recorded(const ReasoningState* state, const Outcome& outcome) noexcept {
+    ReasoningState s = state ? *state : ReasoningState{};
+    record(s, outcome);
+    return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Controller (5.6)
+
+TierDecision decide(const ControllerInput& in) noexcept {
+    TierDecision d;
+    ControllerWhy& why = d.why;
+    const Bucket* t = in.thread ? &in.thread->bucket(in.turn_class) : nullptr;
+    const Bucket* p = in.profile ? &in.profile->bucket(in.turn_class) : nullptr;
+    const double tN = t ? double(t->tokens.count) : 0;
+    const double pN = p ? double(std::min(p->tokens.count, kProfileSampleCap)) : 0;
+    const double n = tN + pN;
+    const double prior_budget = double(in.prior_budget);
+    double mean = prior_budget;
+    if (n > 0) {
+        const double blended = (tN * (t ? t->tokens.mean : 0) + pN * (p ? p->tokens.mean : 0)) / n;
+        mean = (n * blended + kShrinkage * prior_budget) / (n + kShrinkage);
+    }
+    double std = 0;
+    if (t && t->tokens.count >= 2) std = t->tokens.stddev();
+    else if (p && p->tokens.count >= 2) std = p->tokens.stddev();
+
+    const Bucket* emas = t ? t : p;
+    const double under = emas ? emas->under_ema : 0;
+    const double wasteful = emas ? emas->wasteful_ema : 0;
+    const double quality = emas ? emas->quality_ema : 1;
+    std::optional<Tier> last;
+    if (t && t->last_tier) last = t->last_tier;
+    else if (p && p->last_tier) last = p->last_tier;
+
+    const double shortfall = std::max(0.0, (kQualityTarget - quality) / kQualityTarget);
+    const double eff = std::min(1.0, under + kQualityWeight * shortfall);
+
+    why.n = n;
+    why.mean = mean;
+    why.std = std;
+    why.under = under;
+    why.wasteful = wasteful;
+    why.quality = quality;
+    why.shortfall = shortfall;
+    why.eff = eff;
+    why.emas_from = t ? StateSource::thread : p ? StateSource::profile : StateSource::none;
+    why.last = last;
+
+    const double floor_budget = double(canonical_budget(in.floor));
+    if (in.knob == Knob::budget) {
+        if (n < double(kWarmMinSamples)) {
+            if (shortfall >= kColdQualityShortfall && in.prior_tier != Tier::high) {
+                d.tier = max_tier(tier_at(rank(in.prior_tier) + 1), in.floor);
+                d.budget = canonical_budget(d.tier);
+                d.reason = DecisionReason::cold_quality;
+            } else {
+                d.tier = max_tier(in.prior_tier, in.floor);
+                d.budget = static_cast<std::int64_t>(std::max(prior_budget, floor_budget));
+                d.reason = DecisionReason::cold;
+            }
+            return d;
+        }
+        double est = mean * kSelfTruncationMargin + kStdWeight * std;
+        if (eff >= kUnderHigh) {
+            est = est * kBump;
+            why.bumped = true;
+        } else if (wasteful >= kWasteHigh) {
+            est = est * kWasteTrim;
+            why.trimmed = true;
+        }
+        why.estimate = est;
+        why.band_lo = floor_budget;
+        why.band_hi = std::max(kBandPriorFactor * prior_budget, floor_budget);
+        est = std::min(why.band_hi, std::max(why.band_lo, est));
+        d.budget = static_cast<std::int64_t>(round_half_up(est));
+        d.tier = max_tier(tier_of(double(d.budget)), in.floor);
+        d.reason = DecisionReason::warm;
+        return d;
+    }
+
+    // Effort knob: a damped bandit from the prior's rank.
+    int r = rank(in.prior_tier);
+    if (eff >= kStrongUnder) {
+        r += 2;
+        why.move = Move::strong_under;
+    } else if (eff >= kUnderHigh) {
+        r += 1;
+        why.move = Move::under;
+    } else if (wasteful >= kWasteHigh && n >= 4) {
+        r -= 2;
+        why.move = Move::wasteful;
+    } else if (eff < kUnderLow && n >= 2) {
+        r -= 1;
+        why.move = Move::clean;
+    }
+    const int lo = rank(in.floor);
+    const int clamped = std::min(3, std::max(lo, r));
+    why.clamped_to_floor = clamped != r;
+    r = clamped;
+    d.reason = DecisionReason::bandit;
+    if (last && rank(*last) != r && rank(*last) >= lo) {
+        const bool up = r > rank(*last);
+        const bool decisive = up ? eff >= kHysteresisUp : (eff < kHysteresisDownEff || wasteful >= kHysteresisDownWaste);
+        if (!decisive) {
+            r = rank(*last);
+            d.reason = DecisionReason::held;
+        }
+    }
+    d.tier = tier_at(r);
+    d.budget = canonical_budget(d.tier);
+    return d;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wire (5.7)
+
+std::string_view effort_value(Tier tier, bool supports_minimal) noexcept {
+    switch (tier) {
+        case Tier::off: return supports_minimal ? "minimal" : "low";
+        case Tier::low: return "low";
+        case Tier::medium: return "medium";
+        case Tier::high: return "high";
+    }
+    return "low";
+}
+
+double temperature_for(double creativity) noexcept {
+    const double t = kTemperatureBase + kTemperatureSpan * clamp01(creativity);
+    return round_half_up(100 * t) / 100;
+}
+
+Wired wire(const Capability& cap, Tier tier, std::int64_t budget, double creativity,
+           const ClientControls& client) noexcept {
+    Wired w;
+    if (client.reasoning) return w;
+    bool thinking = false;
+    if (cap.knob == Knob::effort) {
+        w.applied = true;
+        w.patch.reasoning_effort = effort_value(tier, cap.supports_minimal);
+    } else if (cap.knob == Knob::budget && tier != Tier::off) {
+        const std::int64_t min = cap.min_budget_tokens.value_or(kDefaultMinThinkingBudget);
+        std::optional<std::int64_t> max = cap.max_budget_tokens;
+        std::optional<std::int64_t> output_cap = cap.max_output_tokens;
+        if (client.max_tokens) output_cap = output_cap ? std::min(*output_cap, *client.max_tokens) : *client.max_tokens;
+        if (output_cap) {
+            const std::int64_t room = *output_cap - kAnswerHeadroom;
+            max = max ? std::min(*max, room) : room;
+        }
+        const std::int64_t ceiling = max.value_or(kUnboundedThinkingCeiling);
+        if (ceiling >= min) {
+            w.applied = true;
+            thinking = true;
+            w.patch.thinking_budget = std::clamp(budget, min, ceiling);
+            if (!client.max_tokens && cap.max_output_tokens) w.patch.max_tokens = *cap.max_output_tokens;
+        }
+    }
+    if (cap.knob != Knob::effort && !thinking && !client.temperature) w.patch.temperature = temperature_for(creativity);
+    return w;
+}
+
+// ---------------------------------------------------------------------------------------------
+// govern
+
+Governed govern(const GovernInput& in) {
+    Governed g;
+    const bool utility = in.kind == Kind::utility;
+    if (!utility) {
+        g.thresholds = thresholds(in.thread ? &in.thread->intensity : nullptr, in.profile ? &in.profile->intensity : nullptr);
+        g.features = signals(in.request);
+    }
+    g.prior = prior(in.kind, g.features, in.seed, g.thresholds);
+    g.steerable = (in.capability.knob == Knob::effort || in.capability.knob == Knob::budget) && !in.client.reasoning;
+    if (utility) {
+        TierDecision d;
+        d.reason = DecisionReason::utility;
+        g.decision = d;
+    } else if (g.steerable) {
+        ControllerInput c;
+        c.knob = in.capability.knob;
+        c.prior_tier = g.prior.tier;
+        c.prior_budget = g.prior.budget;
+        c.floor = g.prior.floor;
+        c.turn_class = g.prior.turn_class;
+        c.thread = in.thread;
+        c.profile = in.profile;
+        g.decision = decide(c);
+    }
+    const Tier tier = g.decision ? g.decision->tier : Tier::off;
+    const std::int64_t budget = g.decision ? g.decision->budget : 0;
+    const Wired w = wire(in.capability, tier, budget, g.prior.creativity, in.client);
+    g.applied = w.applied;
+    g.patch = w.patch;
+    if (!utility && g.steerable) {
+        RecordTemplate r;
+        r.turn_class = g.prior.turn_class;
+        r.intensity = g.prior.intensity;
+        r.chosen_tier = tier;
+        r.self_truncates = in.capability.knob == Knob::budget;
+        r.budget_tokens = r.self_truncates ? budget : canonical_budget(tier);
+        r.record_reasoning_tokens = w.applied;
+        g.record = r;
+    }
+    return g;
+}
+
+namespace {
+
+void appendf(std::string& out, const char* format, double value) {
+    char buf[48];
+    const int n = std::snprintf(buf, sizeof buf, format, value);
+    if (n > 0) out.append(buf, static_cast<std::size_t>(std::min<int>(n, sizeof buf - 1)));
+}
+
+}  // namespace
+
+std::string explain(const Governed& g) {
+    std::string out;
+    const Prior& p = g.prior;
+    if (g.decision) {
+        out += "tier=";
+        out += to_string(g.decision->tier);
+        out += " budget=";
+        out += std::to_string(g.decision->budget);
+        out += " reason=";
+        out += to_string(g.decision->reason);
+    } else {
+        out += g.steerable ? "not steered" : "not steerable";
+    }
+    if (g.decision && g.decision->reason == DecisionReason::utility) {
+        out += "; utility call: reasoning off";
+        return out;
+    }
+    out += "; prior ";
+    out += to_string(p.tier);
+    out += " (";
+    out += to_string(p.turn_class);
+    appendf(out, ", intensity %.2f", p.intensity);
+    // The two strongest signals.
+    int first = -1, second = -1;
+    for (int i = 0; i < kSignalCount; ++i) {
+        const double v = std::fabs(p.why.contribution[i]);
+        if (v == 0) continue;
+        if (first < 0 || v > std::fabs(p.why.contribution[first])) {
+            second = first;
+            first = i;
+        } else if (second < 0 || v > std::fabs(p.why.contribution[second])) {
+            second = i;
+        }
+    }
+    for (int i : {first, second}) {
+        if (i < 0) continue;
+        out += ", ";
+        out += to_string(static_cast<Signal>(i));
+        appendf(out, " %+.2f", p.why.contribution[i]);
+    }
+    out += ")";
+    if (p.why.seeded) out += " seeded";
+    if (p.why.damped) out += " damped";
+    if (p.why.class_capped) out += " class-capped";
+    if (p.floor != Tier::off) {
+        out += "; floor ";
+        out += to_string(p.floor);
+        out += " (";
+        out += to_string(p.why.floor_from);
+        out += ")";
+    }
+    if (g.thresholds.adaptive) {
+        appendf(out, "; thresholds %.3f", g.thresholds.lo);
+        appendf(out, "/%.3f", g.thresholds.hi);
+    }
+    if (!g.decision) return out;
+    const ControllerWhy& w = g.decision->why;
+    appendf(out, "; n %.0f", w.n);
+    appendf(out, " eff %.2f", w.eff);
+    if (w.wasteful > 0) appendf(out, " waste %.2f", w.wasteful);
+    if (w.quality < 1) appendf(out, " quality %.2f", w.quality);
+    switch (g.decision->reason) {
+        case DecisionReason::bandit:
+        case DecisionReason::held:
+            if (w.move != Move::none) {
+                out += " ";
+                out += to_string(w.move);
+            }
+            if (w.clamped_to_floor) out += " clamped";
+            if (g.decision->reason == DecisionReason::held) {
+                out += "; held at ";
+                out += to_string(*w.last);
+                out += " by last_tier";
+            }
+            break;
+        case DecisionReason::warm:
+            appendf(out, "; estimate %.0f", w.estimate);
+            if (w.bumped) out += " bumped";
+            if (w.trimmed) out += " trimmed";
+            appendf(out, " band [%.0f", w.band_lo);
+            appendf(out, ", %.0f]", w.band_hi);
+            break;
+        case DecisionReason::cold_quality:
+            out += "; cold quality shortfall: one tier up";
+            break;
+        default:
+            break;
+    }
+    return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outcomes (5.8)
+
+Outcome make_outcome(const RecordTemplate& plan, const ResponseFacts& facts) noexcept {
+    Outcome o;
+    o.turn_class = plan.turn_class;
+    o.intensity = plan.intensity;
+    o.budget_tokens = double(plan.budget_tokens);
+    o.self_truncates = plan.self_truncates;
+    o.chosen_tier = plan.chosen_tier;
+    o.finish_reason = facts.finish_reason;
+    o.retried = facts.retried;
+    o.quality = facts.quality;
+    std::optional<double> reasoning;
+    if (present(facts.usage_reasoning_tokens) && *facts.usage_reasoning_tokens >= 0) {
+        reasoning = facts.usage_reasoning_tokens;
+    } else if (present(facts.reasoning_characters) && *facts.reasoning_characters > 0) {
+        reasoning = std::ceil(*facts.reasoning_characters / 4);
+    }
+    if (present(facts.completion_tokens)) {
+        o.output_tokens = reasoning ? std::max(0.0, *facts.completion_tokens - *reasoning) : *facts.completion_tokens;
+    }
+    o.budget_exhausted = facts.finish_reason == FinishReason::length && o.output_tokens && *o.output_tokens == 0;
+    if (plan.record_reasoning_tokens) o.reasoning_tokens = reasoning;
+    return o;
+}
+
+}  // namespace reroute::reasoning
