@@ -134,10 +134,10 @@ export function checkAdminSecret({ keys, adminSecretEnv }, env = process.env) {
  * socket answers /healthz: { urls, child, stop() }. `env`: the child's environment (provider keys).
  */
 export async function startEdge({
-  configPath, port = 8787, ports, isolates = 1, outDir, env = process.env, stdio = 'inherit', readyMs = 20000, verbose = false,
+  configPath, port = 8787, ports, isolates = 1, outDir, env = process.env, stdio = 'inherit', readyMs = 20000, verbose = false, webDir,
 } = {}) {
   ports ??= Array.from({ length: isolates }, (_, i) => (i === 0 ? port : 0));
-  const gen = generate({ configPath, outDir, isolates: ports.length });
+  const gen = generate({ configPath, outDir, isolates: ports.length, ...(webDir ? { webDir } : {}) });
   const refused = checkAdminSecret(gen, env);
   if (refused) throw new Error(refused);
   const { spawn } = await import('node:child_process');
