@@ -8,6 +8,7 @@
 #include <emscripten/val.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -628,7 +629,10 @@ public:
     // What never changes for a target of this route (the JS wrapper caches it per route and target).
     val target_js() const {
         val o = val::object();
-        if (last_) put_target(o, *last_);
+        if (last_) {
+            put_target(o, *last_);
+            o.set("header", served_by_header(*last_));
+        }
         return o;
     }
 
@@ -680,6 +684,11 @@ private:
         o.set("model", a.model);
         o.set("upstreamModel", a.upstream_model);
         o.set("ref", a.ref);
+        o.set("header", served_by_header(a));
+        return o;
+    }
+
+    static std::string served_by_header(const Attempt& a) {
         std::string h = "provider=";
         percent_encode(h, a.provider);
         h += ";ep=";
@@ -690,10 +699,24 @@ private:
         percent_encode(h, a.fingerprint);
         h += ";model=";
         percent_encode(h, a.model);
-        o.set("header", h);
-        return o;
+        return h;
     }
 
+public:
+    // The envelope and content sentence of a final failure (kept for the raw wire).
+    void final_texts(const Final& f) {
+        envelope_.clear();
+        sentence_.clear();
+        if (!f.code) return;
+        envelope_ = encode_envelope(f.envelope);
+        sentence_ = content_sentence(*f.code, f.envelope.provider, f.envelope.model);
+    }
+    const std::string& envelope() const noexcept { return envelope_; }
+    const std::string& sentence() const noexcept { return sentence_; }
+    std::size_t distinct() const noexcept { return attempts_.distinct_targets_tried(); }
+    const std::optional<Attempt>& last() const noexcept { return last_; }
+
+private:
     val final_js(const Final& f) const {
         val o = val::object();
         o.set("kind", str("final"));
@@ -706,6 +729,7 @@ private:
             const std::string sentence = content_sentence(*f.code, f.envelope.provider, f.envelope.model);
             o.set("envelope", envelope);
             o.set("message", sentence);
+            // As JSON.stringify({error:{message,type,code,envelope}}) writes it.
             std::string body = R"({"error":{"message":)";
             json::write_string(body, sentence);
             body += R"(,"type":)";
@@ -733,6 +757,7 @@ private:
     Rng rng_;
     std::optional<Attempt> last_;
     Decision decision_;
+    std::string envelope_, sentence_;
     bool in_flight_ = false;
 };
 
@@ -1147,7 +1172,13 @@ struct DecisionBlock {
     std::uint32_t flags;   // bit 0 probe, 1 same-target retry, 2 notice
     std::uint32_t notice_ptr, notice_len, pad;
     double wait_ms, start_ms, deadline_at_ms, connect_ms, first_token_ms, idle_ms;
+    // kind 1 (final); reason above; flags bit 3: retry_after_ms present
+    std::uint32_t ok, code_plus_one, status, attempts, tried, served_by_plus_one;
+    std::uint32_t envelope_ptr, envelope_len, message_ptr, message_len, pad2, pad3;
+    double retry_after_ms;
 };
+static_assert(offsetof(DecisionBlock, wait_ms) == 32 && offsetof(DecisionBlock, ok) == 80 &&
+              offsetof(DecisionBlock, retry_after_ms) == 128, "reroute.mjs reads this layout");
 DecisionBlock g_decision;
 
 // ---- Embind entry points over handle addresses (wrapped by reroute.mjs) ----
@@ -1302,7 +1333,27 @@ EMSCRIPTEN_KEEPALIVE const void* rr_attempts_next(std::uintptr_t attempts, std::
     const reroute::Decision& d = h->step(health_at(health), static_cast<std::int64_t>(t),
                                          has_seed && std::isfinite(seed) ? std::optional<double>(seed) : std::nullopt);
     if (d.is_final()) {
+        const reroute::Final& f = d.final;
         b.kind = 1;
+        b.reason = static_cast<std::uint32_t>(f.reason);
+        b.ok = f.ok() ? 1 : 0;
+        b.status = static_cast<std::uint32_t>(f.http_status);
+        b.attempts = static_cast<std::uint32_t>(f.attempts);
+        b.tried = static_cast<std::uint32_t>(h->distinct());
+        // servedBy comes from the wrapper's target cache, filled when that attempt was handed out.
+        if (f.served_by && h->last() && h->last()->target == *f.served_by) b.served_by_plus_one = static_cast<std::uint32_t>(*f.served_by) + 1;
+        if (f.code) {
+            h->final_texts(f);
+            b.code_plus_one = static_cast<std::uint32_t>(*f.code) + 1;
+            b.envelope_ptr = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(h->envelope().data()));
+            b.envelope_len = static_cast<std::uint32_t>(h->envelope().size());
+            b.message_ptr = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(h->sentence().data()));
+            b.message_len = static_cast<std::uint32_t>(h->sentence().size());
+        }
+        if (f.retry_after_ms) {
+            b.flags = 8;
+            b.retry_after_ms = static_cast<double>(*f.retry_after_ms);
+        }
         return &b;
     }
     const reroute::Attempt& a = d.attempt;

@@ -174,15 +174,17 @@ function makeRouting(core) {
     restoreCredential: 3, clearBench: 2,
   });
 
-  // Decision block of rr_attempts_next: u32 kind, target, number, reason, flags, notice ptr, notice
-  // length, pad; f64 waitMs, startMs, deadlineAtMs, connectMs, firstTokenMs, idleMs.
+  // Decision block of rr_attempts_next (DecisionBlock): u32 kind, target, number, reason, flags,
+  // notice ptr, notice length, pad; f64 waitMs, startMs, deadlineAtMs, connectMs, firstTokenMs,
+  // idleMs; then for a final u32 ok, code + 1, status, attempts, tried, servedBy + 1, envelope
+  // ptr/len, message ptr/len, pad, pad; f64 retryAfterMs.
   function next(address, health, nowMs, seed) {
     const hasSeed = typeof seed === 'number' ? 1 : 0;
     const block = core._rr_attempts_next(address, addressOf(health), number(nowMs), hasSeed, hasSeed ? seed : 0);
     const u32 = core.HEAPU32;
     const at = block >>> 2;
     const kind = u32[at];
-    if (kind !== 0) return kind === 1 ? core._attemptsDecision(address) : undefined;
+    if (kind !== 0) return kind === 1 ? final(this, address, block) : undefined;
     const target = u32[at + 1];
     const t = this.targets[target] ?? (this.targets[target] = Object.freeze(core._attemptsTarget(address)));
     const f64 = core.HEAPF64;
@@ -200,6 +202,38 @@ function makeRouting(core) {
     if (flags & 4) decision.notice = readString(u32[at + 5], u32[at + 6]);
     return decision;
   }
+  function final(attempts, address, block) {
+    const u32 = core.HEAPU32;
+    const at = block >>> 2;
+    const decision = { kind: 'final', ok: u32[at + 20] === 1, reason: reasons[u32[at + 3]], status: u32[at + 22] };
+    const code = u32[at + 21];
+    if (code) {
+      decision.code = codes[code - 1];
+      decision.envelope = readString(u32[at + 26], u32[at + 27]);
+      decision.message = readString(u32[at + 28], u32[at + 29]);
+      decision.errorBody = JSON.stringify({
+        error: { message: decision.message, type: decision.code, code: decision.code, envelope: decision.envelope },
+      });
+    }
+    if (u32[at + 4] & 8) {
+      const ms = core.HEAPF64[(block + 128) >>> 3];
+      decision.retryAfterMs = ms;
+      decision.retryAfter = String(Math.ceil(Math.max(0, ms) / 1000));
+    }
+    decision.attempts = u32[at + 23];
+    decision.tried = u32[at + 24];
+    const served = u32[at + 25];
+    if (served) {
+      const t = attempts.targets[served - 1];
+      if (!t) return core._attemptsDecision(address);
+      decision.servedBy = {
+        target: served - 1, provider: t.provider, endpointId: t.endpointId, baseUrl: t.baseUrl, fingerprint: t.fingerprint,
+        model: t.model, upstreamModel: t.upstreamModel, ref: t.ref, header: t.header,
+      };
+    }
+    return decision;
+  }
+
   // Outcomes that carry no text go through the raw export; the rest through Embind, where the core
   // reads status, body, headers, event data and transport codes.
   const TEXT_MEMBERS = ['error', 'status', 'body', 'headers', 'event', 'data', 'transportCode', 'message'];
