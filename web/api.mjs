@@ -7,7 +7,7 @@ export async function fetchModels({ signal } = {}) {
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
   const body = await res.json();
   const list = Array.isArray(body?.data) ? body.data : [];
-  return list.filter((m) => m && typeof m.id === 'string').map((m) => ({ id: m.id, ownedBy: m.owned_by }));
+  return list.filter((m) => m && typeof m.id === 'string').map((m) => ({ id: m.id, kind: m.reroute?.kind === 'model' ? 'model' : 'route' }));
 }
 
 /**

@@ -63,11 +63,11 @@ function applyChrome() {
   for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
   for (const el of document.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', t(el.dataset.i18nLabel));
   ui.input.placeholder = t('placeholder');
-  buttons.newChat.tip.textContent = t('newChat');
-  buttons.settings.tip.textContent = t('providerSettings');
-  buttons.send.tip.textContent = t('send');
-  buttons.stop.tip.textContent = t('stop');
-  buttons.closeSettings.tip.textContent = t('close');
+  buttons.newChat.setLabel(t('newChat'));
+  buttons.settings.setLabel(t('providerSettings'));
+  buttons.send.setLabel(t('send'));
+  buttons.stop.setLabel(t('stop'));
+  buttons.closeSettings.setLabel(t('close'));
   renderModels();
   renderAttachments();
 }
@@ -82,7 +82,14 @@ function renderModels() {
     ui.model.disabled = app.modelsState === 'loading';
   } else {
     ui.model.disabled = false;
-    for (const m of app.models) ui.model.append(h('option', { value: m.id }, m.id));
+    const option = (m) => h('option', { value: m.id }, m.id);
+    const routes = app.models.filter((m) => m.kind !== 'model');
+    const refs = app.models.filter((m) => m.kind === 'model');
+    if (routes.length && refs.length) {
+      ui.model.append(h('optgroup', { label: t('routes') }, routes.map(option)), h('optgroup', { label: t('models') }, refs.map(option)));
+    } else {
+      ui.model.append(...app.models.map(option));
+    }
     ui.model.value = app.models.some((m) => m.id === current) ? current : app.models[0].id;
   }
   ui.settingsModels.replaceChildren(...app.models.map((m) => h('li', null, h('code', null, m.id))));
@@ -103,8 +110,8 @@ async function loadModels() {
 /** Puts `id` into the picker (adding it when /v1/models did not list it). */
 function selectModel(id) {
   if (![...ui.model.options].some((o) => o.value === id)) {
-    app.models.push({ id });
-    ui.model.append(h('option', { value: id }, id));
+    app.models.push({ id, kind: 'model' });
+    renderModels();
   }
   ui.model.value = id;
   store?.setItem('reroute.model', id);
@@ -290,19 +297,20 @@ async function runTurn(assistant, { prefill }) {
       } else if (ev.type === 'error') {
         const stored = ev.envelope ?? app.view.localFailure({ status: ev.status, message: ev.message }, ev.message);
         fail(stored, app.view.retryAfterMs(ev.headers));
-      } else if (ev.type === 'cut') {
+      } else if (ev.type === 'cut' && !controller.signal.aborted) {
         // The connection to the gateway ended without an ending: never a silent truncation.
         fail(app.view.localFailure({ message: 'network error: the stream ended before it was complete' }, ''), undefined);
       }
       if (ended) break;
     }
   } catch (error) {
-    if (controller.signal.aborted) {
+    if (controller.signal.aborted && !ended) {
       assistant.status = 'stopped';
     } else {
       fail(app.view.localFailure({ name: error?.name, message: String(error?.message ?? '') }, String(error?.message ?? '')), undefined);
     }
   }
+  if (!ended && controller.signal.aborted) assistant.status = 'stopped';
   if (!ended && !controller.signal.aborted && assistant.status !== 'stopped') {
     fail(app.view.localFailure({ message: 'network error: the stream ended before it was complete' }, ''), undefined);
   }
@@ -426,6 +434,9 @@ ui.model.addEventListener('change', () => store?.setItem('reroute.model', ui.mod
 ui.language.addEventListener('change', () => {
   app.locale = LOCALES.includes(ui.language.value) ? ui.language.value : 'en';
   store?.setItem('reroute.locale', app.locale);
+  // Announcements belong to the moment they were made; the page re-renders in the new language.
+  ui.livePolite.textContent = '';
+  ui.liveAlert.textContent = '';
   applyChrome();
   if (app.view) renderAll();
 });

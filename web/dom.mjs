@@ -61,19 +61,19 @@ export function icon(name) {
   return svg;
 }
 
-let tipSeq = 0;
-
 /**
- * An icon-only button with an accessible name and a tooltip that shows on hover and on keyboard
- * focus (the tooltip is the name: the button is labelled by it). Returns the wrapper; the button
- * is `wrapper.button`, its label element `wrapper.tip`.
+ * An icon-only button with an accessible name (`aria-label`) and a visual tooltip with the same
+ * text that shows on hover and on keyboard focus. Returns the wrapper; the button is
+ * `wrapper.button`; `wrapper.setLabel(text)` renames both.
  */
 export function iconButton({ id, iconName, label, placement = 'top', className = '', onclick, type = 'button' }) {
-  const tipId = `tip-${++tipSeq}`;
-  const tip = h('span', { class: 'tip', role: 'tooltip', id: tipId }, label);
-  const button = h('button', { id, type, class: `icon-btn ${className}`.trim(), 'aria-labelledby': tipId, onclick }, icon(iconName));
+  const tip = h('span', { class: 'tip', 'aria-hidden': 'true' }, label);
+  const button = h('button', { id, type, class: `icon-btn ${className}`.trim(), 'aria-label': label, onclick }, icon(iconName));
   const wrapper = h('span', { class: `tip-wrap tip-${placement}` }, button, tip);
   wrapper.button = button;
-  wrapper.tip = tip;
+  wrapper.setLabel = (text) => {
+    tip.textContent = text;
+    button.setAttribute('aria-label', text);
+  };
   return wrapper;
 }

@@ -24,8 +24,8 @@ function renderUser(msg, ctx) {
 function renderNotice(msg, ctx) {
   const text = ctx.view.noticeRow(msg.content, ctx.locale);
   if (text === null) return h('div', { hidden: true, 'data-id': msg.id });
-  return h('div', { class: 'notice', role: 'note', 'data-id': msg.id, 'data-testid': 'fallback-notice' },
-    icon('warning'), h('span', { class: 'sr-only' }, `${ctx.t('notice')}: `), h('span', { class: 'notice-text' }, text));
+  return h('div', { class: 'notice', role: 'note', 'data-id': msg.id },
+    icon('warning'), h('span', { class: 'sr-only' }, `${ctx.t('notice')}: `), h('span', { class: 'notice-text', 'data-testid': 'fallback-notice' }, text));
 }
 
 function renderAssistant(msg, ctx) {
