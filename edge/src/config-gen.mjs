@@ -38,7 +38,7 @@ const capnpString = (s) => JSON.stringify(String(s));
  */
 export function generate({
   configPath, outDir = join(ROOT, 'build/edge'), isolates = 1, pkgDir = process.env.REROUTE_PKG ?? join(ROOT, 'build/wasm/pkg'),
-  webDir = join(ROOT, 'web'), srcDir = join(ROOT, 'edge/src'), extraEnv = [], inspector = false,
+  webDir = join(ROOT, 'web'), srcDir = join(ROOT, 'edge/src'), extraEnv = [], passThrough,
 } = {}) {
   mkdirSync(outDir, { recursive: true });
   const configText = readFileSync(configPath, 'utf8');
@@ -94,7 +94,17 @@ export function generate({
     services.push(`(name = "${name}", worker = ${workerBlock(i)})`);
     sockets.push(`(name = "${i === 0 ? 'http' : `http${i + 1}`}", address = "127.0.0.1:8787", http = (), service = "${name}")`);
   }
-  const allow = allowPrivate ? '["public", "local", "private"]' : '["public"]';
+  if (passThrough) {
+    // A bare pass-through worker beside the gateway (bench/): socket `bare`, upstream from a text binding.
+    services.push(`(name = "bare", worker = (
+  modules = [(name = "passthrough-worker.mjs", esModule = embed ${capnpString(rel(passThrough.module))})],
+  bindings = [(name = "UPSTREAM", text = ${capnpString(passThrough.upstream)})],
+  compatibilityDate = "${COMPATIBILITY_DATE}",
+  globalOutbound = "upstream",
+))`);
+    sockets.push('(name = "bare", address = "127.0.0.1:8788", http = (), service = "bare")');
+  }
+  const allow = allowPrivate || passThrough ? '["public", "local", "private"]' : '["public"]';
   services.push(`(name = "upstream", network = (allow = ${allow}, tlsOptions = (trustBrowserCas = true)))`);
   services.push(`(name = "assets", disk = (path = ${capnpString(resolve(webDir))}, writable = false))`);
 
@@ -135,9 +145,10 @@ export function checkAdminSecret({ keys, adminSecretEnv }, env = process.env) {
  */
 export async function startEdge({
   configPath, port = 8787, ports, isolates = 1, outDir, env = process.env, stdio = 'inherit', readyMs = 20000, verbose = false, webDir,
+  passThrough, extraSockets = {},
 } = {}) {
   ports ??= Array.from({ length: isolates }, (_, i) => (i === 0 ? port : 0));
-  const gen = generate({ configPath, outDir, isolates: ports.length, ...(webDir ? { webDir } : {}) });
+  const gen = generate({ configPath, outDir, isolates: ports.length, passThrough, ...(webDir ? { webDir } : {}) });
   const refused = checkAdminSecret(gen, env);
   if (refused) throw new Error(refused);
   const { spawn } = await import('node:child_process');
@@ -150,7 +161,9 @@ export async function startEdge({
     srv.on('error', rej);
   });
   for (let i = 0; i < ports.length; i++) if (!ports[i]) ports[i] = await free();
-  const args = ['serve', gen.path, ...ports.flatMap((p, i) => ['--socket-addr', `${i === 0 ? 'http' : `http${i + 1}`}=127.0.0.1:${p}`])];
+  for (const name of Object.keys(extraSockets)) if (!extraSockets[name]) extraSockets[name] = await free();
+  const args = ['serve', gen.path, ...ports.flatMap((p, i) => ['--socket-addr', `${i === 0 ? 'http' : `http${i + 1}`}=127.0.0.1:${p}`]),
+    ...Object.entries(extraSockets).flatMap(([name, p]) => ['--socket-addr', `${name}=127.0.0.1:${p}`])];
   if (verbose) args.push('--verbose');
   const bin = join(ROOT, 'node_modules/.bin/workerd');
   const child = spawn(bin, args, { env, stdio: stdio === 'inherit' ? ['ignore', 'inherit', 'inherit'] : stdio });
@@ -182,7 +195,7 @@ export async function startEdge({
       }
     }
   }
-  return { urls, url: urls[0], ports, child, stop, exited: exitPromise, generated: gen };
+  return { urls, url: urls[0], ports, extraSockets, child, stop, exited: exitPromise, generated: gen };
 }
 
 // CLI
