@@ -458,6 +458,7 @@ loadCore().then((view) => {
   buttons.send.button.disabled = false;
   renderAll();
   document.documentElement.dataset.ready = 'true';
+  performance.mark('reroute:ready');
   window.dispatchEvent(new Event('reroute:ready'));
 }, (error) => {
   document.documentElement.dataset.ready = 'failed';

@@ -1,13 +1,17 @@
 // The WASM core, loaded once, and the few questions the page asks it. Every rule about errors,
 // notices and the model switch is the core's; this file only maps its answers to view data.
 import { loadReroute } from '/reroute.mjs';
+import { gapMessage } from './catalogue-gap.mjs';
 
 const WASM_URL = '/reroute_core.wasm';
 
-// Streams the module into the compiler when the server labels it application/wasm (the fast
-// path); otherwise hands the loader the response and lets it compile the bytes.
+// index.html starts fetching and compiling the module before any script module has loaded
+// (window.rerouteWasm); otherwise it starts here. Streams the bytes into the compiler when the
+// server labels them application/wasm; otherwise hands the loader the response.
 function wasmSource() {
-  const response = fetch(WASM_URL, { credentials: 'same-origin' });
+  const early = globalThis.rerouteWasm;
+  if (early) return early.catch(() => fetch(WASM_URL));
+  const response = fetch(WASM_URL);
   if (typeof WebAssembly.compileStreaming !== 'function') return response;
   return response.then((r) => WebAssembly.compileStreaming(r.clone()).catch(() => r));
 }
@@ -15,13 +19,9 @@ function wasmSource() {
 /** Loads the core and returns the page's view of it. */
 export async function loadCore() {
   const core = await loadReroute(wasmSource());
-  // Card chrome (8.1) comes from the core's catalogue once it exports it; until then a verbatim
-  // copy of those five messages is loaded on demand (catalogue-gap.mjs).
-  let message = core.message;
-  if (typeof message !== 'function') {
-    const { gapMessage } = await import('./catalogue-gap.mjs');
-    message = gapMessage;
-  }
+  // Card chrome (8.1) comes from the core's catalogue once it exports it; until then from a
+  // verbatim copy of those five messages (catalogue-gap.mjs).
+  const message = typeof core.message === 'function' ? core.message : gapMessage;
   return makeView(core, message);
 }
 
