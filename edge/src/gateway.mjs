@@ -1,7 +1,7 @@
 // POST /v1/chat/completions: the request is planned and every attempt decided by the core
 // (Router.start, Attempts.next/report); this file only performs the upstream I/O the decisions
 // ask for and writes the responses they describe.
-import { logAttempt, logLine } from './log.mjs';
+import { logAttempt, logRequest } from './log.mjs';
 import { errorResponse, isRecord, problemsResponse, seed, sleep, traceparentOf } from './http.mjs';
 import { streamChat } from './stream.mjs';
 import { MAX_ERROR_BODY, UpstreamCall, readBody, upstreamRequest } from './upstream.mjs';
@@ -119,7 +119,7 @@ async function completeChat({ api, rt, sync, attempts, rest, rctx }) {
   for (;;) {
     const d = attempts.next(rt.health, Date.now(), seed());
     if (d.kind === 'final') {
-      logLine('request', { request_id: rctx.requestId, isolate: rctx.isolate, route: rctx.route, stream: false, status: d.status, reason: d.reason, code: d.code, attempts: d.attempts, tried: d.tried, ms: Date.now() - rctx.t0 });
+      logRequest(rctx, { status: d.status, reason: d.reason, code: d.code, attempts: d.attempts, tried: d.tried, ms: Date.now() - rctx.t0 });
       if (!d.ok || !served) return finalFailureResponse(rctx, attempts, d);
       const h = rerouteHeaders(rctx, attempts, { attemptsMade: d.attempts, servedBy: d.servedBy?.header ?? servedByHeader(served.attempt) });
       h.set('content-type', served.contentType || 'application/json');

@@ -10,9 +10,15 @@ export function logLine(event, fields) {
   }
 }
 
-/** The per-attempt line (failover.md II.12): target, outcome kind, code, timing, why. */
+/**
+ * The per-attempt line (failover.md II.12): target, outcome kind, code, timing, why. Lines are
+ * buffered on the request and written together by logRequest() (one console.log per request: it
+ * is the costliest call on the gateway's hot path), still one JSON line per attempt.
+ */
 export function logAttempt(ctx, attempt, report, extra = {}) {
-  logLine('attempt', {
+  (ctx.logBuffer ??= []).push({
+    ts: new Date().toISOString(),
+    event: 'attempt',
     request_id: ctx.requestId,
     isolate: ctx.isolate,
     route: ctx.route,
@@ -32,4 +38,20 @@ export function logAttempt(ctx, attempt, report, extra = {}) {
     message: report?.message,
     ...extra,
   });
+}
+
+/** Writes the request's attempt lines; the request's outcome rides on the last one. */
+export function logRequest(ctx, fields) {
+  const lines = ctx.logBuffer ?? [];
+  ctx.logBuffer = [];
+  try {
+    if (lines.length === 0) {
+      console.log(JSON.stringify({ ts: new Date().toISOString(), event: 'request', request_id: ctx.requestId, isolate: ctx.isolate, route: ctx.route, stream: ctx.stream, ...fields }));
+      return;
+    }
+    lines[lines.length - 1].request = fields;
+    console.log(lines.map((l) => JSON.stringify(l)).join('\n'));
+  } catch {
+    // a log line must never break a request
+  }
 }

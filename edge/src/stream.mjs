@@ -4,7 +4,7 @@
 // writes what the core returns: no response headers before the commit point, fallback notices as
 // `reroute.fallback` events, the trail as a final `reroute.trail` event, and the core's error
 // ending (no [DONE]) after a mid-stream failure that is not continued.
-import { logAttempt, logLine } from './log.mjs';
+import { logAttempt, logLine, logRequest } from './log.mjs';
 import { seed, sleep } from './http.mjs';
 import { finalFailureResponse, rerouteHeaders, servedByHeader, upstreamBody } from './gateway.mjs';
 import { MAX_ERROR_BODY, UpstreamCall, concat, readBody, upstreamRequest } from './upstream.mjs';
@@ -151,13 +151,13 @@ class StreamRun {
     const bytes = relay ? relay.errorEnding({ ...ending, trail }) : this.api.errorEnding({ ...ending, trail });
     await this.write(bytes);
     await this.close();
-    logLine('request', { request_id: this.rctx.requestId, isolate: this.rctx.isolate, route: this.rctx.route, stream: true, status: 200, ended: 'error', code: ending.code, attempts: this.attempts.attemptsMade(), ms: Date.now() - this.rctx.t0 });
+    logRequest(this.rctx, { status: 200, ended: 'error', code: ending.code, attempts: this.attempts.attemptsMade(), ms: Date.now() - this.rctx.t0 });
   }
 
   /** The final decision: before the commit point it is the response; after it, the end. */
   async finish(final) {
     const { rctx } = this;
-    logLine('request', { request_id: rctx.requestId, isolate: rctx.isolate, route: rctx.route, stream: true, status: this.writer ? 200 : final.status, reason: final.reason, code: final.code, attempts: final.attempts, tried: final.tried, ms: Date.now() - rctx.t0 });
+    logRequest(rctx, { status: this.writer ? 200 : final.status, reason: final.reason, code: final.code, attempts: final.attempts, tried: final.tried, ms: Date.now() - rctx.t0 });
     if (!this.writer) {
       this.resolve(finalFailureResponse(rctx, this.attempts, final));
       return;
@@ -235,6 +235,7 @@ class StreamRun {
   }
 
   crash(err) {
+    logRequest(this.rctx, { status: this.writer ? 200 : 500, ended: 'crash' });
     logLine('error', { request_id: this.rctx.requestId, isolate: this.rctx.isolate, message: String(err?.stack ?? err) });
     if (!this.writer) {
       this.resolve(Response.json({ error: { message: 'internal gateway error', type: 'generic', code: 'generic' } }, { status: 500 }));

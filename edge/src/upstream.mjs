@@ -141,6 +141,7 @@ export function upstreamRequest(attempt, key, bodyText, traceparent) {
 export async function readBody(call, response, limit = Infinity) {
   const reader = response.body?.getReader();
   if (!reader) return { text: '', bytes: new Uint8Array(0) };
+  call.bytes ??= 0;
   const chunks = [];
   let size = 0;
   try {
@@ -161,7 +162,7 @@ export async function readBody(call, response, limit = Infinity) {
     call.pauseIdle();
   }
   const bytes = concat(chunks, size);
-  return { text: new TextDecoder().decode(bytes), bytes };
+  return { bytes, get text() { return new TextDecoder().decode(bytes); } };
 }
 
 export function concat(chunks, size) {
