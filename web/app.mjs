@@ -222,10 +222,13 @@ function announceFailure(msg) {
 
 function setLoading(loading) {
   app.loading = loading;
+  // The stop button takes the send button's place (and its keyboard focus), and back.
+  const hadFocus = document.activeElement === buttons.send.button || document.activeElement === buttons.stop.button;
   buttons.send.hidden = loading;
   buttons.stop.hidden = !loading;
   document.documentElement.dataset.busy = loading ? 'true' : 'false';
-  if (!loading && document.activeElement === document.body) ui.input.focus();
+  if (loading && hadFocus) buttons.stop.button.focus();
+  else if (!loading && (hadFocus || document.activeElement === document.body)) ui.input.focus();
 }
 
 /** The core's auto-switch (11.5), asked after every change of the message list. */
@@ -452,7 +455,7 @@ for (const type of ['pointermove', 'focusin']) {
 // ---- start ----
 
 applyChrome();
-const models = loadModels();
+loadModels();
 loadCore().then((view) => {
   app.view = view;
   buttons.send.button.disabled = false;
@@ -464,4 +467,3 @@ loadCore().then((view) => {
   document.documentElement.dataset.ready = 'failed';
   console.error('reroute: the core did not load', error);
 });
-void models;
