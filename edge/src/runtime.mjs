@@ -8,8 +8,14 @@ import { logLine } from './log.mjs';
 
 let corePromise = null;
 /** The core module (instantiated once per isolate). */
+// The gateway frees every handle it creates (finally blocks), so the loader's FinalizationRegistry
+// safety net is left out: in workerd each register/unregister costs about 25 us of CPU per handle.
 export function loadCore() {
-  corePromise ??= loadReroute(wasmModule);
+  if (!corePromise) {
+    const saved = globalThis.FinalizationRegistry;
+    globalThis.FinalizationRegistry = undefined;
+    corePromise = loadReroute(wasmModule).finally(() => { globalThis.FinalizationRegistry = saved; });
+  }
   return corePromise;
 }
 
@@ -60,7 +66,9 @@ export class Runtime {
     this.api = api;
     this.env = env;
     this.isolate = typeof env.REROUTE_ISOLATE === 'string' ? env.REROUTE_ISOLATE : 'gateway';
-    this.configText = typeof env.REROUTE_CONFIG === 'string' ? env.REROUTE_CONFIG : '';
+    // A string (workerd text binding, wrangler secret) or an object ([vars] JSON value).
+    const config = env.REROUTE_CONFIG;
+    this.configText = typeof config === 'string' ? config : config && typeof config === 'object' ? JSON.stringify(config) : '';
     this.configVersion = 0;
     this.router = null;
     this.keys = Object.create(null);
