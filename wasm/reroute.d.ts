@@ -137,8 +137,10 @@ export interface RerouteCore {
 // - Times are JavaScript numbers of milliseconds (`nowMs` is the caller's clock: `Date.now()`);
 //   durations end in `Ms`. The core never reads a clock or draws a random number itself.
 // - Handles (`Router`, `Attempts`, `Health`, `StreamRelay`) own WebAssembly memory: call `free()`
-//   when done (idempotent; any later call on a freed handle returns the documented default). A
-//   FinalizationRegistry frees forgotten handles eventually, but only as a safety net.
+//   when done (idempotent; every method of a freed handle returns undefined, and a freed Health
+//   passed to another handle reads as an empty state). A FinalizationRegistry frees forgotten
+//   handles eventually, but only as a safety net; `loadReroute(source, { finalizationRegistry:
+//   false })` turns it off where registrations cost CPU (workerd).
 // - An `Attempts` keeps its `Router` alive internally: freeing the router while requests are in
 //   flight is safe (the memory goes when the last attempts handle is freed).
 // - Bytes for the client are `Uint8Array`s (UTF-8) that the caller owns (copies, not views).
@@ -438,7 +440,9 @@ export type Decision = AttemptDecision | FinalDecision;
  * - transport kinds (`connect_refused`, `dns_failure`, `reset`, `timeout_*`, ...) with an optional
  *   `transportCode` ("ECONNREFUSED", "ENOTFOUND", ...) and `message`;
  * - a `StreamFailure` or `BodyCheck.failure` as it came (its `kind`, `code`, `error`, `retryAfterMs`).
- * `code` and `error`, when given, win over everything derived from status/body/event.
+ * `code` and `error`, when given, win over everything derived from status/body/event; the retry hint
+ * is `retryAfterMs`, else the headers', else the one stated in the error message. An unknown `kind`
+ * counts as `http_error` (a failure, never a success).
  */
 export interface Outcome {
   kind: OutcomeKind;
@@ -764,4 +768,10 @@ export interface Reroute extends RerouteCore, RerouteRouting {
  */
 export function loadReroute(
   source?: BufferSource | WebAssembly.Module | URL | string | Response | Promise<BufferSource | WebAssembly.Module | Response>,
+  options?: LoadOptions,
 ): Promise<Reroute>;
+
+export interface LoadOptions {
+  /** Free forgotten handles when their wrappers are collected (default true). */
+  finalizationRegistry?: boolean;
+}

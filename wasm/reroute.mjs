@@ -28,9 +28,11 @@ async function compile(source) {
 
 /**
  * Instantiates the core. `source`: the `.wasm` bytes, a compiled `WebAssembly.Module`, a URL (or
- * string) to fetch, a `Response`, or a promise of any of these.
+ * string) to fetch, a `Response`, or a promise of any of these. `options.finalizationRegistry: false`
+ * turns off the safety net that frees forgotten handles (for hosts that free every handle and where
+ * a registration costs CPU, such as workerd).
  */
-export async function loadReroute(source) {
+export async function loadReroute(source, options = {}) {
   const module = await compile(source);
   let failInstantiate;
   const instantiateFailed = new Promise((_, reject) => { failInstantiate = reject; });
@@ -44,7 +46,7 @@ export async function loadReroute(source) {
     }),
     instantiateFailed,
   ]);
-  return makeApi(core);
+  return makeApi(core, options);
 }
 
 // Every function registered with Embind (in any wasm/bindings*.cpp) is exposed as it is, except
@@ -64,7 +66,7 @@ function embindExports(core) {
   return api;
 }
 
-function makeApi(core) {
+function makeApi(core, options) {
   const wire = makeWire(core);
   const codes = core.errorCodes();
   const scopes = core.failureScopes();
@@ -76,7 +78,7 @@ function makeApi(core) {
   api.isTransient = (error) => wire.errorOp(3, error) === 1;
   api.encodeEnvelope = (fields) => wire.encodeEnvelope(fields, codes);
   api.decodeEnvelope = (stored) => wire.decodeEnvelope(stored, codes);
-  Object.assign(api, makeRouting(core));
+  Object.assign(api, makeRouting(core, options?.finalizationRegistry !== false));
   return Object.freeze(api);
 }
 
@@ -87,9 +89,9 @@ function makeApi(core) {
 // the core as 0, which reads as an empty health state. The per-request calls (start without
 // overrides, next, report without text, relay.feed) use raw exports and typed views; the rest goes
 // through Embind.
-function makeRouting(core) {
+function makeRouting(core, safetyNet) {
   const ADDRESS = Symbol('reroute.address');
-  const registry = typeof FinalizationRegistry === 'function'
+  const registry = safetyNet && typeof FinalizationRegistry === 'function'
     ? new FinalizationRegistry((address) => core._rr_free(address))
     : undefined;
   const addressOf = (wrapper) => (wrapper !== null && typeof wrapper === 'object' && wrapper[ADDRESS]) || 0;

@@ -1,0 +1,507 @@
+// The routing, health and stream API of the module (wasm/reroute.d.ts): results instead of
+// exceptions, JSON paths in problems, the relay over real SSE bytes, and handles that free.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { loadReroute, wasmBytes } from './helpers.mjs';
+
+const reroute = await loadReroute(wasmBytes());
+const T0 = 1_700_000_000_000;
+const decoder = new TextDecoder();
+const text = (bytes) => decoder.decode(bytes);
+
+const config = {
+  version: 1,
+  providers: [
+    {
+      id: 'or',
+      endpoints: [{ id: 'u0', base_url: 'https://openrouter.example/api/v1' }, { id: 'ux', base_url: 'https://x.openrouter.example/api/v1' }],
+      credentials: [{ id: 'k1', env: 'K1' }, { id: 'k2', env: 'K2' }],
+    },
+    { id: 'oa', base_url: 'https://api.openai.example/v1', credentials: [{ id: 'k3', env: 'K3' }] },
+  ],
+  models: [
+    { provider: 'or', id: 'a', context_window: 100000, max_output_tokens: 4000, capabilities: { tools: true, prefill: true } },
+    { provider: 'or', id: 'm:free', context_window: 100000, max_output_tokens: 4000, input_price: 0, output_price: 0 },
+    { provider: 'oa', id: 'gpt', context_window: 100000, max_output_tokens: 4000, capabilities: { tools: true } },
+  ],
+  routes: [
+    { name: 'chat', targets: [{ provider: 'or', model: 'a', endpoint: 'u0' }, { provider: 'oa', model: 'gpt' }] },
+    { name: 'lb', strategy: 'loadbalance', balance: 'sticky', targets: [{ provider: 'or', model: 'a' }, { provider: 'oa', model: 'gpt' }] },
+  ],
+  server: { max_attempts: 3 },
+};
+const keys = { K1: reroute.fingerprint('sk-k1'), K2: reroute.fingerprint('sk-k2'), K3: reroute.fingerprint('sk-k3') };
+
+function router() {
+  const loaded = reroute.createRouter(JSON.stringify(config), keys);
+  assert.ok(loaded.ok, JSON.stringify(loaded.problems));
+  return loaded.router;
+}
+function health() {
+  const created = reroute.createHealth();
+  assert.ok(created.ok);
+  return created.health;
+}
+
+// ---- config ----
+
+test('an invalid config gives every problem with its JSON path, found and expected', () => {
+  const bad = structuredClone(config);
+  bad.providers[0].credentials[0].env = 'lower case';
+  bad.routes[0].targets[1].model = 'nope';
+  bad.routes[0].retry = { max_attempts: 9 };
+  bad.colour = 'red';
+  const result = reroute.createRouter(JSON.stringify(bad), keys);
+  assert.equal(result.ok, false);
+  assert.equal(result.router, undefined);
+  const byPath = Object.fromEntries(result.problems.map((p) => [p.path, p]));
+  assert.equal(byPath['/providers/0/credentials/0/env'].code, 'config.format');
+  assert.equal(byPath['/routes/0/targets/1/model'].code, 'config.reference');
+  assert.equal(byPath['/routes/0/retry/max_attempts'].code, 'config.range');
+  assert.equal(byPath['/colour'].code, 'config.unknown_member');
+  for (const p of result.problems) {
+    assert.deepEqual(Object.keys(p).slice(0, 6), ['path', 'code', 'found', 'expected', 'message', 'severity']);
+    assert.ok(p.message.includes(p.code));
+  }
+});
+
+test('a syntax error carries its line and column', () => {
+  const result = reroute.createRouter('{\n  "providers": [,]\n}', {});
+  assert.equal(result.ok, false);
+  const [p] = result.problems;
+  assert.equal(p.code, 'config.syntax');
+  assert.equal(p.path, '');
+  assert.equal(p.line, 2);
+  assert.equal(typeof p.column, 'number');
+});
+
+test('lint warnings come with a loaded router; unset key envs are named', () => {
+  const result = reroute.createRouter(JSON.stringify(config), { K1: keys.K1, K3: keys.K3 });
+  assert.ok(result.ok);
+  assert.ok(result.warnings.some((w) => w.code === 'lint.env_unset' && w.found.includes('K2')), JSON.stringify(result.warnings));
+  result.router.free();
+});
+
+test('routes, models and limits describe the config for /v1/models and the admin plane', () => {
+  const r = router();
+  const routes = r.routes();
+  assert.deepEqual(routes.map((x) => x.name), ['chat', 'lb']);
+  assert.equal(routes[0].strategy, 'fallback');
+  assert.equal(routes[1].balance, 'sticky');
+  assert.deepEqual(routes[0].targets.map((t) => `${t.ref}/${t.endpointId}/${t.credentialEnv}`),
+    ['or:a/u0/K1', 'or:a/u0/K2', 'oa:gpt/default/K3']);
+  assert.equal(routes[0].targets[0].capabilities.prefill, true);
+  const models = r.models();
+  assert.deepEqual(models.map((m) => m.ref), ['or:a', 'or:m:free', 'oa:gpt']);
+  assert.equal(models[1].free, true);
+  const limits = r.limits();
+  assert.equal(limits.maxAttempts, 3);
+  assert.deepEqual(limits.credentialEnvs, ['K1', 'K2', 'K3']);
+  assert.equal(limits.adminSecretEnv, undefined);
+  r.free();
+});
+
+// ---- requests ----
+
+test('bad overrides are a 400 naming each JSON path; good ones are clamped by the server', () => {
+  const r = router();
+  const bad = r.start({ route: 'chat', overrides: { max_attempts: 'many', deadline_ms: -1, allowed_providers: 'or' } }, T0);
+  assert.equal(bad.ok, false);
+  assert.equal(bad.status, 400);
+  assert.deepEqual(bad.problems.map((p) => p.path).sort(),
+    ['/reroute/allowed_providers', '/reroute/deadline_ms', '/reroute/max_attempts']);
+  const path = r.start({ route: 'chat', overrides: { bogus: 1 }, overridesPath: '/metadata/reroute' }, T0);
+  assert.equal(path.problems[0].path, '/metadata/reroute/bogus');
+  const notJson = r.start({ route: 'chat', overrides: { n: 1n } }, T0);
+  assert.equal(notJson.status, 400);
+  const unknown = r.start({ route: 'nope' }, T0);
+  assert.deepEqual(unknown.problems.map((p) => [p.path, p.code]), [['/model', 'request.reference']]);
+  const good = r.start({ route: 'chat', overrides: { max_attempts: 8, continuation: 'continue' } }, T0);
+  assert.ok(good.ok);
+  assert.equal(good.attempts.maxAttempts(), 3);
+  assert.equal(good.attempts.continuation(), 'continue');
+  good.attempts.free();
+  assert.deepEqual(reroute.parseOverrides({ disable_fallbacks: true, allowed_models: ['oa:gpt'] }),
+    { ok: true, overrides: { disable_fallbacks: true, allowed_models: ['oa:gpt'] } });
+  assert.equal(reroute.parseOverrides([1]).ok, false);
+  r.free();
+});
+
+test('a request fails over on an HTTP error classified in the core, and ends with served-by and trail', () => {
+  const r = router();
+  const h = health();
+  const { attempts } = r.start({ route: 'chat', conversationId: 'c-1', promptTokens: 100 }, T0);
+  const first = attempts.next(h, T0, 7);
+  assert.equal(first.kind, 'attempt');
+  assert.equal(first.ref, 'or:a');
+  assert.equal(first.credentialEnv, 'K1');
+  assert.equal(first.baseUrl, 'https://openrouter.example/api/v1');
+  assert.equal(first.upstreamModel, 'a');
+  assert.deepEqual(first.timeouts, { connectMs: 5000, firstTokenMs: 10000, idleMs: 10000 });
+  assert.deepEqual(attempts.next(h, T0), first, 'an attempt in flight is handed out again');
+  const report = attempts.report({
+    kind: 'http_error', status: 429, headers: [['Retry-After', '30']],
+    body: '{"error":{"message":"Rate limit reached for key sk-or-v1-0123456789abcdef0123456789abcdef","code":"rate_limit_exceeded"}}',
+    durationMs: 120,
+  }, h, T0 + 120);
+  assert.equal(report.accepted, true);
+  assert.equal(report.code, 'rate_limited');
+  assert.equal(report.retryAfterMs, 30000);
+  assert.ok(!report.message.includes('0123456789abcdef'), report.message);
+  const second = attempts.next(h, T0 + 120);
+  assert.equal(second.credentialEnv, 'K2');
+  assert.equal(second.reason, 'same_model_sibling');
+  assert.equal(second.notice, '[MODEL_FALLBACK] from=or%3Aa to=or%3Aa reason=rate_limited');
+  assert.deepEqual(attempts.report({ kind: 'success', durationMs: 300 }, h, T0 + 420), { accepted: true, kind: 'success' });
+  assert.equal(attempts.report({ kind: 'success' }, h, T0 + 420).accepted, false, 'nothing in flight');
+  const final = attempts.next(h, T0 + 420);
+  assert.equal(final.kind, 'final');
+  assert.equal(final.ok, true);
+  assert.equal(final.status, 200);
+  assert.equal(final.attempts, 2);
+  assert.equal(final.servedBy.fingerprint, keys.K2);
+  assert.equal(final.servedBy.header, `provider=or;ep=u0;host=openrouter.example;fp=${keys.K2};model=a`);
+  assert.equal(final.envelope, undefined);
+  assert.equal(attempts.trail(), `ref=or%3Aa;ep=u0;fp=${keys.K1};code=rate_limited;kind=http_error;ms=120`);
+  assert.deepEqual(JSON.parse(attempts.trailJSON()), [
+    { target: 0, ref: 'or:a', endpointId: 'u0', fingerprint: keys.K1, code: 'rate_limited', kind: 'http_error', durationMs: 120 },
+  ]);
+  assert.equal(attempts.attemptsMade(), 2);
+  assert.equal(attempts.distinctTargetsTried(), 2);
+  assert.equal(attempts.finished(), true);
+  assert.deepEqual(r.traffic().map((t) => t.route), ['chat']);
+  attempts.free();
+  r.free();
+  h.free();
+});
+
+test('a final failure carries the status, the envelope, the sentence and a ready error body', () => {
+  const r = router();
+  const h = health();
+  const { attempts } = r.start({ route: 'oa:gpt' }, T0);
+  assert.equal(attempts.next(h, T0).ref, 'oa:gpt');
+  attempts.report({ kind: 'timeout_first_token', durationMs: 10000 }, h, T0 + 10000);
+  const final = attempts.next(h, T0 + 10000);
+  assert.equal(final.ok, false);
+  assert.equal(final.code, 'provider_error');
+  assert.equal(final.status, 504);
+  assert.deepEqual(reroute.decodeEnvelope(final.envelope), {
+    code: 'provider_error', provider: 'oa', model: 'gpt', triedCount: 1, raw: 'Unknown error',
+  });
+  assert.deepEqual(JSON.parse(final.errorBody), {
+    error: { message: final.message, type: 'provider_error', code: 'provider_error', envelope: final.envelope },
+  });
+  assert.equal(final.message, reroute.contentSentence({ code: 'provider_error', provider: 'oa', model: 'gpt' }));
+  attempts.free();
+  r.free();
+  h.free();
+});
+
+test('explain lists the plan with verdicts from the shared health, without touching it', () => {
+  const r = router();
+  const h = health();
+  assert.equal(h.retireCredential('or', keys.K1, T0).reason, 'admin_retired');
+  const before = h.serialize();
+  const { ok, plan } = r.explain({ route: 'chat' }, h, T0 + 1);
+  assert.ok(ok);
+  assert.deepEqual(plan.map((p) => [p.ref, p.credentialId, p.use, p.reason]), [
+    ['or:a', 'k1', false, 'admin_retired'], ['or:a', 'k2', true, 'first_choice'], ['oa:gpt', 'k3', true, 'ok'],
+  ]);
+  assert.equal(plan[0].untilMs, null);
+  assert.equal(plan[0].resource, 'credential');
+  assert.equal(h.serialize(), before);
+  assert.equal(r.explain({ route: 'chat', overrides: { max_attempts: 0 } }, h, T0).status, 400);
+  r.free();
+  h.free();
+});
+
+// ---- health ----
+
+test('health serializes, merges, prunes and serves the admin view and actions', () => {
+  const r = router();
+  const a = health();
+  const { attempts } = r.start({ route: 'chat' }, T0);
+  attempts.next(a, T0);
+  attempts.report({ kind: 'connect_refused', transportCode: 'ECONNREFUSED' }, a, T0 + 5);
+  attempts.free();
+  const text = a.serialize();
+  const copy = reroute.createHealth(text);
+  assert.ok(copy.ok);
+  assert.equal(copy.health.serialize(), text);
+  const b = health();
+  assert.deepEqual(b.merge(text), { ok: true, size: a.size() });
+  assert.equal(b.serialize(), text);
+  const view = b.view(T0 + 10);
+  const endpoint = view.resources.find((x) => x.kind === 'endpoint' && x.id[2] === 'https://openrouter.example/api/v1');
+  assert.equal(endpoint.breaker.status, 'ejected');
+  assert.equal(endpoint.scopeKey, 'host:or:https://openrouter.example/api/v1');
+  assert.equal(view.totals.localFailures, 1);
+  assert.deepEqual(b.resetBreaker(endpoint.id, T0 + 20), { ok: true, reason: 'admin_reset', count: 1 });
+  assert.equal(b.view(T0 + 20).resources.find((x) => x.kind === 'endpoint' && x.id[1] === 'or').breaker.status, 'closed');
+  assert.equal(b.resetBreaker(['nonsense'], T0).ok, false);
+  const all = b.resetBreaker(undefined, T0 + 30);
+  assert.equal(all.ok, true);
+  assert.equal(b.view(T0 + 30).resources.filter((x) => x.breaker && x.breaker.status !== 'closed').length, 0);
+  assert.equal(b.restoreCredential('or', keys.K1, T0).reason, 'no_effect');
+  assert.equal(typeof b.prune(T0 + 86_400_000), 'number');
+  const invalid = reroute.createHealth('{"v":2}');
+  assert.equal(invalid.ok, false);
+  assert.equal(invalid.problems[0].code, 'health.invalid');
+  assert.equal(invalid.problems[0].path, '/v');
+  assert.equal(b.merge('not json').ok, false);
+  for (const h of [a, copy.health, b]) h.free();
+  r.free();
+});
+
+// ---- streams ----
+
+const chunk = (o) => `data: ${JSON.stringify(o)}\n\n`;
+const head = { id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1700000000, model: 'upstream-model' };
+const transcript = chunk({ ...head, choices: [{ index: 0, delta: { role: 'assistant' } }] }) + ': keep-alive\n\n'
+  + chunk({ ...head, choices: [{ index: 0, delta: { content: 'Grüße, ' } }] })
+  + chunk({ ...head, choices: [{ index: 0, delta: { content: 'world' }, finish_reason: 'stop' }] })
+  + chunk({ ...head, choices: [], usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 } })
+  + 'data: [DONE]\n\n';
+
+test('the relay holds the preamble, commits at the first content and ends with the trail and [DONE]', () => {
+  const bytes = new TextEncoder().encode(transcript);
+  for (const size of [1, 3, 7, 64, bytes.length]) {
+    const notice = '[MODEL_FALLBACK] from=or%3Aa to=oa%3Agpt reason=rate_limited';
+    const relay = reroute.createStreamRelay({ prelude: reroute.fallbackEvent(notice) });
+    const out = [];
+    let committedAt = -1;
+    let done = false;
+    for (let i = 0; i < bytes.length; i += size) {
+      const step = relay.feed(bytes.subarray(i, i + size));
+      assert.ok(step.out instanceof Uint8Array);
+      if (step.committed) committedAt = i;
+      if (committedAt < 0) assert.equal(step.out.length, 0, 'nothing leaves before the commit point');
+      assert.equal(step.failure, undefined);
+      done ||= step.done;
+      out.push(...step.out);
+    }
+    assert.ok(done);
+    const end = relay.endOfUpstream(reroute.trailEvent('[]'));
+    assert.equal(end.complete, true);
+    assert.equal(end.doneAdded, false);
+    out.push(...end.out);
+    const expected = `event: reroute.fallback\ndata: ${notice}\n\n${transcript.replace('data: [DONE]\n\n', '')}event: reroute.trail\ndata: []\n\ndata: [DONE]\n\n`;
+    assert.equal(text(new Uint8Array(out)), expected, `chunks of ${size}`);
+    assert.equal(relay.partialText(), 'Grüße, world');
+    assert.equal(relay.model(), 'upstream-model');
+    assert.equal(relay.chunkId(), 'chatcmpl-1');
+    assert.equal(relay.finishReason(), 'stop');
+    assert.deepEqual(relay.usage(), { promptTokens: 5, completionTokens: 2, totalTokens: 7, json: '{"prompt_tokens":5,"completion_tokens":2,"total_tokens":7}' });
+    assert.equal(relay.committed(), true);
+    relay.free();
+  }
+});
+
+test('strings feed as UTF-8, and a failure before the commit point discards what was held', () => {
+  const relay = reroute.createStreamRelay();
+  const held = relay.feed(chunk({ ...head, choices: [{ index: 0, delta: { role: 'assistant' } }] }));
+  assert.equal(held.out.length, 0);
+  assert.ok(relay.heldBytes() > 0);
+  const failed = relay.feed('event: error\ndata: {"error":{"message":"The server is overloaded","type":"server_error","code":"overloaded"}}\n\n');
+  assert.equal(failed.out.length, 0);
+  assert.equal(failed.failure.kind, 'in_band_error');
+  assert.equal(failed.failure.afterCommit, false);
+  assert.equal(relay.failure().code, failed.failure.code);
+  relay.free();
+});
+
+test('a mid-stream failure ends with an error chunk and the envelope, never [DONE]; the plan continues', () => {
+  const r = router();
+  const h = health();
+  const { attempts } = r.start({ route: 'chat', overrides: { continuation: 'continue' } }, T0);
+  const first = attempts.next(h, T0);
+  const relay = reroute.createStreamRelay();
+  const step = relay.feed(chunk({ ...head, choices: [{ index: 0, delta: { content: 'Partial answer' } }] }));
+  assert.equal(step.committed, true);
+  const failure = relay.fail('timeout_idle', { message: 'no chunk for 10 s' });
+  assert.equal(failure.code, 'provider_error');
+  assert.equal(failure.afterCommit, true);
+  assert.equal(relay.feed('data: late\n\n').out.length, 0, 'bytes after a failure are ignored');
+  const report = attempts.report({ ...failure, durationMs: 12000 }, h, T0 + 12000);
+  assert.equal(report.code, 'provider_error');
+  const plan = relay.planContinuation(attempts.continuation(), true);
+  assert.equal(plan.action, 'prefill');
+  assert.deepEqual(JSON.parse(plan.prefillMessage), { role: 'assistant', content: 'Partial answer' });
+  assert.equal(plan.next.partialPrefix, 'Partial answer');
+  const ending = text(relay.errorEnding({ code: failure.code, provider: first.provider, model: first.model, tried: 1, raw: failure.message }));
+  assert.ok(ending.startsWith('data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"upstream-model","choices":[{"index":0,"delta":{},"finish_reason":"error"}]}\n\n'));
+  assert.ok(ending.includes('"partial":true'));
+  assert.ok(!ending.includes('[DONE]'));
+  const body = JSON.parse(ending.split('\n\n')[1].slice(6));
+  assert.equal(reroute.decodeEnvelope(body.error.envelope).code, 'provider_error');
+  assert.equal(reroute.planContinuation({ mode: 'off', partialText: 'x', unfinishedToolCall: false, hasToolCalls: false, nextSupportsPrefill: true }).action, 'end_with_error');
+  relay.free();
+  attempts.free();
+  r.free();
+  h.free();
+});
+
+test('a non-streaming body is checked in the core and its failure reports as it is', () => {
+  const answer = reroute.checkCompletionBody(JSON.stringify({ model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }));
+  assert.equal(answer.ok, true);
+  assert.equal(answer.model, 'm');
+  assert.equal(answer.usage.totalTokens, 2);
+  const error = reroute.checkCompletionBody(new TextEncoder().encode('{"error":{"message":"Rate limit exceeded","code":429}}'));
+  assert.equal(error.ok, false);
+  assert.equal(error.failure.kind, 'in_band_error');
+  assert.equal(error.failure.code, 'rate_limited');
+  assert.equal(reroute.checkCompletionBody('<html>').failure.kind, 'stream_malformed');
+});
+
+// ---- helpers ----
+
+test('helpers: provider bodies, retry hints, redaction and statuses', () => {
+  assert.deepEqual(reroute.errorFromResponse(401, '{"error":{"message":"Invalid API key","code":"invalid_api_key"}}'),
+    { status: 401, code: 'invalid_api_key', message: 'Invalid API key', error: { code: 'invalid_api_key' } });
+  assert.equal(reroute.classify(reroute.errorFromResponse(401, '{"error":{"message":"Invalid API key"}}')), 'auth_error');
+  assert.equal(reroute.errorFromStreamEvent('', '{"choices":[]}'), null);
+  assert.equal(reroute.errorFromTransport('ECONNREFUSED').code, 'ECONNREFUSED');
+  assert.equal(reroute.retryAfterMs([['retry-after-ms', '1500']], 0), 1500);
+  assert.equal(reroute.retryAfterMs({ 'Retry-After': 'Tue, 14 Nov 2023 22:13:22 GMT' }, T0), 2000);
+  assert.equal(reroute.retryAfterMs(new Map([['x-ratelimit-reset-requests', '6m0s']]), 0), 360000);
+  if (typeof Headers === 'function') assert.equal(reroute.retryAfterMs(new Headers({ 'retry-after': '2' }), 0), 2000);
+  assert.equal(reroute.retryAfterMs([], 0), undefined);
+  assert.equal(reroute.retryAfterMsFromText('Please try again in 20ms.'), 20);
+  assert.ok(!reroute.redactSecrets('key sk-proj-0123456789abcdefghij0123').includes('0123456789abcdefghij'));
+  assert.equal(reroute.httpStatusFor('rate_limited'), 429);
+  assert.equal(reroute.httpStatusFor('provider_error', true), 504);
+  assert.equal(text(reroute.restartEvent()), 'event: reroute.restart\ndata: {}\n\n');
+  assert.equal(text(reroute.trailEvent('[{"a":1}]')), 'event: reroute.trail\ndata: [{"a":1}]\n\n');
+  assert.ok(text(reroute.errorEnding({ code: 'rate_limited', chunkId: 'x', chunkModel: 'm', created: 1 })).includes('"finish_reason":"error"'));
+});
+
+// ---- robustness ----
+
+const GARBAGE = [undefined, null, 0, -1, NaN, Infinity, 1n, '', 'x', true, [], [1, 'a'], {}, { route: 7 }, Symbol('s'), () => 1,
+  new Uint8Array([0xff, 0xfe]), { kind: 'nope', status: 'x', headers: 7, body: 5 }, JSON.parse('{"__proto__":{"route":"chat"}}')];
+
+test('no exception for garbage inputs anywhere in the API', () => {
+  const r = router();
+  const h = health();
+  for (const g of GARBAGE) {
+    const label = typeof g === 'symbol' ? 'symbol' : typeof g === 'bigint' ? 'bigint' : String(JSON.stringify(g) ?? typeof g);
+    assert.doesNotThrow(() => {
+      const created = reroute.createRouter(g, g, g);
+      assert.equal(created.ok, false);
+      const started = r.start(g, g);
+      if (started.ok) {
+        started.attempts.next(g, g, g);
+        started.attempts.report(g, g, g);
+        started.attempts.next(h, T0, g);
+        started.attempts.report(g, h, g);
+        started.attempts.trail();
+        started.attempts.free();
+      } else {
+        assert.equal(started.status, 400);
+      }
+      r.explain(g, g, g);
+      reroute.createHealth(g);
+      h.merge(g);
+      h.view(g);
+      h.prune(g);
+      h.resetBreaker(g, g);
+      h.retireCredential(g, g, g);
+      h.restoreCredential(g, g, g);
+      h.clearBench(g, g);
+      const relay = reroute.createStreamRelay(g);
+      relay.feed(g);
+      relay.fail(g, g);
+      relay.errorEnding(g);
+      relay.planContinuation(g, g);
+      relay.endOfUpstream(g);
+      relay.free();
+      reroute.parseOverrides(g, g);
+      reroute.errorFromResponse(g, g);
+      reroute.errorFromStreamEvent(g, g);
+      reroute.errorFromTransport(g, g);
+      reroute.retryAfterMs(g, g);
+      reroute.retryAfterMsFromText(g);
+      reroute.redactSecrets(g);
+      reroute.httpStatusFor(g, g);
+      reroute.errorEnding(g);
+      reroute.fallbackEvent(g);
+      reroute.restartEvent(g);
+      reroute.trailEvent(g);
+      reroute.checkCompletionBody(g);
+      reroute.planContinuation(g);
+    }, label);
+  }
+  // Missing arguments read as absent too.
+  assert.doesNotThrow(() => {
+    reroute.errorFromResponse();
+    reroute.httpStatusFor();
+    reroute.createStreamRelay().feed();
+    r.start();
+  });
+  r.free();
+  h.free();
+});
+
+test('free() is idempotent, later calls return undefined, and freeing in any order is safe', () => {
+  const r = router();
+  const h = health();
+  const { attempts } = r.start({ route: 'chat' }, T0);
+  r.free();
+  r.free();
+  assert.equal(r.routes(), undefined);
+  assert.equal(r.start({ route: 'chat' }, T0), undefined);
+  // The attempts handle keeps the planner alive after its router was freed.
+  assert.equal(attempts.next(h, T0).ref, 'or:a');
+  assert.equal(attempts.report({ kind: 'success' }, h, T0 + 1).accepted, true);
+  assert.equal(attempts.next(h, T0 + 1).ok, true);
+  attempts.free();
+  assert.equal(attempts.next(h, T0), undefined);
+  assert.equal(attempts.trail(), undefined);
+  h.free();
+  assert.equal(h.serialize(), undefined);
+  const relay = reroute.createStreamRelay();
+  relay.free();
+  assert.equal(relay.feed('data: x\n\n'), undefined);
+  // A freed health reads as an empty one when passed to a live request.
+  const r2 = router();
+  const started = r2.start({ route: 'chat' }, T0);
+  assert.equal(started.attempts.next(h, T0).kind, 'attempt');
+  started.attempts.free();
+  r2.free();
+});
+
+test('the FinalizationRegistry safety net can be turned off', async () => {
+  const bare = await loadReroute(wasmBytes(), { finalizationRegistry: false });
+  const relay = bare.createStreamRelay();
+  assert.equal(relay.feed(transcript).committed, true);
+  relay.free();
+  assert.equal(relay.feed(transcript), undefined);
+});
+
+test('many handles come and go without leaking the module memory', () => {
+  const r = router();
+  const h = health();
+  const bytes = new TextEncoder().encode(transcript);
+  const round = () => {
+    for (let i = 0; i < 2000; i++) {
+      const { attempts } = r.start({ route: 'lb', conversationId: `c${i}` }, T0 + i);
+      attempts.next(h, T0 + i, i);
+      attempts.report({ kind: 'success' }, h, T0 + i);
+      attempts.next(h, T0 + i);
+      attempts.free();
+      const relay = reroute.createStreamRelay();
+      relay.feed(bytes);
+      relay.endOfUpstream();
+      relay.free();
+    }
+  };
+  round();
+  // The module's memory counts as external memory; it only grows when something is not freed.
+  const mark = process.memoryUsage().external;
+  round();
+  round();
+  assert.ok(process.memoryUsage().external - mark < 1 << 20, 'the module memory did not grow');
+  r.free();
+  h.free();
+});
