@@ -169,7 +169,14 @@ export async function startEdge({
   const child = spawn(bin, args, { env, stdio: stdio === 'inherit' ? ['ignore', 'inherit', 'inherit'] : stdio });
   const urls = ports.map((p) => `http://127.0.0.1:${p}`);
   let exited = null;
-  const exitPromise = new Promise((r) => child.on('exit', (code, signal) => { exited = { code, signal }; r(exited); }));
+  // Never leave workerd behind, even when the parent exits without stopping it.
+  const killOnExit = () => { if (!exited) child.kill('SIGKILL'); };
+  process.once('exit', killOnExit);
+  const exitPromise = new Promise((r) => child.on('exit', (code, signal) => {
+    exited = { code, signal };
+    process.removeListener('exit', killOnExit);
+    r(exited);
+  }));
   const stop = async () => {
     if (exited) return exited;
     child.kill('SIGTERM');
