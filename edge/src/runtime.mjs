@@ -11,11 +11,7 @@ let corePromise = null;
 // The gateway frees every handle it creates (finally blocks), so the loader's FinalizationRegistry
 // safety net is left out: in workerd each register/unregister costs about 25 us of CPU per handle.
 export function loadCore() {
-  if (!corePromise) {
-    const saved = globalThis.FinalizationRegistry;
-    globalThis.FinalizationRegistry = undefined;
-    corePromise = loadReroute(wasmModule).finally(() => { globalThis.FinalizationRegistry = saved; });
-  }
+  corePromise ??= loadReroute(wasmModule, { finalizationRegistry: false });
   return corePromise;
 }
 
