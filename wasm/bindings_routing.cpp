@@ -500,10 +500,15 @@ public:
     // The next decision, kept for decision_js()/target_js() and the raw wire.
     const Decision& step(HealthState& health, std::int64_t now, std::optional<double> seed) {
         if (seed) rng_ = Rng(static_cast<std::uint64_t>(static_cast<std::int64_t>(*seed)));
-        decision_ = attempts_.next(health, now, rng_);
-        if (!decision_.is_final()) {
+        // Moved member by member: decision_.attempt stays the last attempt handed out (served-by).
+        Decision d = attempts_.next(health, now, rng_);
+        decision_.kind = d.kind;
+        if (d.is_final()) {
+            decision_.final = std::move(d.final);
+        } else {
+            decision_.attempt = std::move(d.attempt);
             in_flight_ = true;
-            last_ = decision_.attempt;
+            has_attempt_ = true;
         }
         return decision_;
     }
@@ -629,9 +634,9 @@ public:
     // What never changes for a target of this route (the JS wrapper caches it per route and target).
     val target_js() const {
         val o = val::object();
-        if (last_) {
-            put_target(o, *last_);
-            o.set("header", served_by_header(*last_));
+        if (const Attempt* a = last()) {
+            put_target(o, *a);
+            o.set("header", served_by_header(*a));
         }
         return o;
     }
@@ -714,7 +719,7 @@ public:
     const std::string& envelope() const noexcept { return envelope_; }
     const std::string& sentence() const noexcept { return sentence_; }
     std::size_t distinct() const noexcept { return attempts_.distinct_targets_tried(); }
-    const std::optional<Attempt>& last() const noexcept { return last_; }
+    const Attempt* last() const noexcept { return has_attempt_ ? &decision_.attempt : nullptr; }
 
 private:
     val final_js(const Final& f) const {
@@ -747,7 +752,7 @@ private:
         }
         o.set("attempts", f.attempts);
         o.set("tried", static_cast<double>(attempts_.distinct_targets_tried()));
-        if (f.served_by && last_ && last_->target == *f.served_by) o.set("servedBy", served_by_js(*last_));
+        if (const Attempt* a = last(); f.served_by && a && a->target == *f.served_by) o.set("servedBy", served_by_js(*a));
         return o;
     }
 
@@ -755,8 +760,8 @@ private:
     Attempts attempts_;
     std::string route_;
     Rng rng_;
-    std::optional<Attempt> last_;
     Decision decision_;
+    bool has_attempt_ = false;
     std::string envelope_, sentence_;
     bool in_flight_ = false;
 };

@@ -104,25 +104,31 @@ function makeRouting(core, safetyNet) {
   const kindIndex = new Map(kinds.map((kind, i) => [kind, i]));
   const reasons = core._reasons();
 
-  function adopt(proto, address, fields) {
-    const wrapper = Object.create(proto);
-    wrapper[ADDRESS] = address;
-    if (fields) Object.assign(wrapper, fields);
+  // A wrapper holds the address and one slot of data (the router's and the attempts' target cache).
+  class Handle {
+    constructor(address, data) {
+      this[ADDRESS] = address;
+      this.data = data;
+    }
+
+    free() {
+      const address = this[ADDRESS];
+      if (!address) return;
+      this[ADDRESS] = 0;
+      registry?.unregister(this);
+      core._rr_free(address);
+    }
+  }
+  function adopt(Class, address, data) {
+    const wrapper = new Class(address, data);
     registry?.register(wrapper, address, wrapper);
     return wrapper;
   }
-  // A prototype whose methods call core[`${prefix}${Name}`](address, ...exactly `arity` arguments),
-  // plus free() and the hand-written `extra` methods (called with the address first).
+  // A Handle class whose methods call core[`${prefix}${Name}`](address, ...exactly `arity`
+  // arguments), plus the hand-written `extra` methods (called with the address first).
   function methods(prefix, table, extra = {}) {
-    const proto = {
-      free() {
-        const address = this[ADDRESS];
-        if (!address) return;
-        this[ADDRESS] = 0;
-        registry?.unregister(this);
-        core._rr_free(address);
-      },
-    };
+    const Class = class extends Handle {};
+    const proto = Class.prototype;
     for (const [name, arity] of Object.entries(table)) {
       const fn = core[prefix + name[0].toUpperCase() + name.slice(1)];
       proto[name] = function (a, b, c) {
@@ -132,12 +138,12 @@ function makeRouting(core, safetyNet) {
       };
     }
     for (const [name, fn] of Object.entries(extra)) {
-      proto[name] = function (...args) {
+      proto[name] = function (a, b, c) {
         const address = this[ADDRESS];
-        return address ? fn.call(this, address, ...args) : undefined;
+        return address ? fn.call(this, address, a, b, c) : undefined;
       };
     }
-    return proto;
+    return Class;
   }
 
   // The io buffer of the raw entry points (bindings_routing.cpp: rr_io).
@@ -171,7 +177,7 @@ function makeRouting(core, safetyNet) {
     }
   }
 
-  const healthProto = methods('_health', {
+  const Health = methods('_health', {
     serialize: 0, merge: 1, prune: 1, size: 0, totals: 0, view: 1, resetBreaker: 2, retireCredential: 3,
     restoreCredential: 3, clearBench: 2,
   });
@@ -188,7 +194,8 @@ function makeRouting(core, safetyNet) {
     const kind = u32[at];
     if (kind !== 0) return kind === 1 ? final(this, address, block) : undefined;
     const target = u32[at + 1];
-    const t = this.targets[target] ?? (this.targets[target] = Object.freeze(core._attemptsTarget(address)));
+    const targets = this.data;
+    const t = targets[target] ?? (targets[target] = Object.freeze(core._attemptsTarget(address)));
     const f64 = core.HEAPF64;
     const f = (block + 32) >>> 3;
     const flags = u32[at + 4];
@@ -226,7 +233,7 @@ function makeRouting(core, safetyNet) {
     decision.tried = u32[at + 24];
     const served = u32[at + 25];
     if (served) {
-      const t = attempts.targets[served - 1];
+      const t = attempts.data[served - 1];
       if (!t) return core._attemptsDecision(address);
       decision.servedBy = {
         target: served - 1, provider: t.provider, endpointId: t.endpointId, baseUrl: t.baseUrl, fingerprint: t.fingerprint,
@@ -255,7 +262,7 @@ function makeRouting(core, safetyNet) {
     return result;
   }
   const info = (member) => function (address) { return core._attemptsInfo(address)[member]; };
-  const attemptsProto = methods('_attempts', { trail: 0, trailEntries: 0 }, {
+  const Attempts = methods('_attempts', { trail: 0, trailEntries: 0 }, {
     next,
     report,
     trailJSON(address) { return JSON.stringify(core._attemptsTrailEntries(address)); },
@@ -282,20 +289,20 @@ function makeRouting(core, safetyNet) {
       const flags = (req.needsTools === true ? 1 : 0) | (req.needsVision === true ? 2 : 0);
       const attempts = core._rr_router_start(address, number(nowMs), number(req.promptTokens), max, flags, number(req.seed),
         routeLength, conversationLength);
-      if (attempts) return { ok: true, attempts: adopt(attemptsProto, attempts, { targets: this.targetsOf(route) }) };
+      if (attempts) return { ok: true, attempts: adopt(Attempts, attempts, this.targetsOf(route)) };
     }
     const result = core._routerStart(address, request(req), nowMs);
-    if (result.ok) result.attempts = adopt(attemptsProto, result.attempts, { targets: this.targetsOf(req.route) });
+    if (result.ok) result.attempts = adopt(Attempts, result.attempts, this.targetsOf(req.route));
     return result;
   }
-  const routerProto = methods('_router', { routes: 0, models: 0, limits: 0, traffic: 0 }, {
+  const Router = methods('_router', { routes: 0, models: 0, limits: 0, traffic: 0 }, {
     start,
     explain(address, req, health, nowMs) { return core._routerExplain(address, request(req), addressOf(health), nowMs); },
   });
   // Per route (or provider:model ref): the static fields of each target, filled on first use.
-  routerProto.targetsOf = function (route) {
-    let list = this.cache.get(route);
-    if (!list) this.cache.set(route, list = []);
+  Router.prototype.targetsOf = function (route) {
+    let list = this.data.get(route);
+    if (!list) this.data.set(route, list = []);
     return list;
   };
 
@@ -326,7 +333,7 @@ function makeRouting(core, safetyNet) {
     return result;
   }
   const state = (member) => function (address) { return core._relayState(address)[member]; };
-  const relayProto = methods('_relay', {
+  const StreamRelay = methods('_relay', {
     endOfUpstream: 1, fail: 2, failure: 0, partialText: 0, inUnfinishedToolCall: 0, errorEnding: 1, planContinuation: 2,
   }, {
     feed,
@@ -345,16 +352,16 @@ function makeRouting(core, safetyNet) {
   return {
     createRouter(configJson, keys, options) {
       const result = core._createRouter(configJson, keys, options);
-      if (result.ok) result.router = adopt(routerProto, result.router, { cache: new Map() });
+      if (result.ok) result.router = adopt(Router, result.router, new Map());
       return result;
     },
     parseOverrides(overrides, basePath) { return core._parseOverrides(jsonText(overrides), basePath); },
     createHealth(serialized) {
       const result = core._createHealth(serialized);
-      if (result.ok) result.health = adopt(healthProto, result.health);
+      if (result.ok) result.health = adopt(Health, result.health);
       return result;
     },
-    createStreamRelay(options) { return adopt(relayProto, core._createStreamRelay(options)); },
+    createStreamRelay(options) { return adopt(StreamRelay, core._createStreamRelay(options)); },
   };
 }
 
