@@ -125,8 +125,12 @@ void headers_from(const val& v, HeaderStore& store) {
     val list = val::undefined();
     if (v.isArray()) list = v;
     else if (is_object(v)) {
-        if (v["entries"].typeOf().as<std::string>() == "function") list = val::global("Array").call<val>("from", v.call<val>("entries"));
-        else list = val::global("Object").call<val>("entries", v);
+        if (v["entries"].typeOf().as<std::string>() == "function") {
+            const val entries = v.call<val>("entries");  // Headers, Map: an iterator of pairs
+            if (is_object(entries)) list = val::global("Array").call<val>("from", entries);
+        } else {
+            list = val::global("Object").call<val>("entries", v);
+        }
     }
     if (!list.isArray()) return;
     const auto n = std::min(list["length"].as<unsigned>(), 256u);

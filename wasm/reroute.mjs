@@ -49,19 +49,21 @@ export async function loadReroute(source, options = {}) {
   return makeApi(core, options);
 }
 
-// Every function registered with Embind (in any wasm/bindings*.cpp) is exposed as it is, except
-// names starting with "_" (handles and raw entry points that the wrappers below own). Embind checks
+// Every function and class registered with Embind (in any wasm/bindings*.cpp) is exposed, except
+// names starting with "_" (handles and raw entry points that the wrappers below own), so a new
+// bindings file needs no change here. Embind checks
 // argument counts strictly; the exposed functions pad or cut the arguments to the declared count,
 // so a missing optional argument reads as undefined instead of throwing.
 function embindExports(core) {
   const api = {};
   for (const name of Object.keys(core)) {
     const fn = core[name];
-    if (name.startsWith('_') || typeof fn !== 'function' || typeof fn.argCount !== 'number') continue;
+    // Embind marks what it registers: functions and classes carry an own `argCount` (a number for
+    // functions, undefined for classes), overloaded functions an `overloadTable`.
+    if (name.startsWith('_') || typeof fn !== 'function') continue;
+    if (!Object.prototype.hasOwnProperty.call(fn, 'argCount') && fn.overloadTable === undefined) continue;
     const count = fn.argCount;
-    api[name] = fn.prototype?.constructor === fn && fn.prototype && Object.getOwnPropertyNames(fn.prototype).length > 1
-      ? fn  // an Embind class: exposed as registered
-      : (...args) => { args.length = count; return fn(...args); };
+    api[name] = typeof count === 'number' ? (...args) => { args.length = count; return fn(...args); } : fn;
   }
   return api;
 }

@@ -376,10 +376,18 @@ test('helpers: provider bodies, retry hints, redaction and statuses', () => {
   assert.ok(text(reroute.errorEnding({ code: 'rate_limited', chunkId: 'x', chunkModel: 'm', created: 1 })).includes('"finish_reason":"error"'));
 });
 
+test('every Embind function is exposed, none of the internal "_" entry points', () => {
+  for (const name of ['errorFromResponse', 'retryAfterMs', 'checkCompletionBody', 'fingerprint', 'createRouter', 'createHealth', 'createStreamRelay']) {
+    assert.equal(typeof reroute[name], 'function', name);
+  }
+  assert.deepEqual(Object.keys(reroute).filter((k) => k.startsWith('_') || k.startsWith('HEAP')), []);
+  assert.ok(Object.isFrozen(reroute));
+});
+
 // ---- robustness ----
 
 const GARBAGE = [undefined, null, 0, -1, NaN, Infinity, 1n, '', 'x', true, [], [1, 'a'], {}, { route: 7 }, Symbol('s'), () => 1,
-  new Uint8Array([0xff, 0xfe]), { kind: 'nope', status: 'x', headers: 7, body: 5 }, JSON.parse('{"__proto__":{"route":"chat"}}')];
+  new Uint8Array([0xff, 0xfe]), { kind: 'nope', status: 'x', headers: 7, body: 5 }, { kind: 'http_error', headers: { entries() {} } }, JSON.parse('{"__proto__":{"route":"chat"}}')];
 
 test('no exception for garbage inputs anywhere in the API', () => {
   const r = router();
