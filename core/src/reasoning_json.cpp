@@ -94,68 +94,125 @@ std::vector<Candidate> candidates_from(const Value* v) {
     return out;
 }
 
+// A JSON value as a loose field.
+LooseField loose(const Value* v) {
+    LooseField f;
+    if (!v) return f;
+    switch (v->kind) {
+        case JKind::number: f.type = FieldType::number; f.number = v->number; break;
+        case JKind::string: {
+            f.type = FieldType::string;
+            const auto tier = parse_tier(v->string);
+            f.number = tier ? rank(*tier) : -1;
+            break;
+        }
+        case JKind::null: f.type = FieldType::null; break;
+        case JKind::object: f.type = FieldType::object; break;
+        default: f.type = FieldType::other; break;
+    }
+    return f;
+}
+
+LooseState loose_state(const Value& v) {
+    LooseState s{};
+    s[kStateSelf] = loose(&v);
+    if (!v.is_object()) return s;
+    s[kStateTurns] = loose(v.find("turns"));
+    const Value* intensity = v.find("intensity");
+    s[kStateIntensity] = loose(intensity);
+    if (intensity && intensity->is_object()) {
+        s[kIntensityCount] = loose(intensity->find("count"));
+        s[kIntensityMean] = loose(intensity->find("mean"));
+        s[kIntensityM2] = loose(intensity->find("m2"));
+    }
+    const Value* buckets = v.find("buckets");
+    s[kStateBuckets] = loose(buckets);
+    if (buckets && buckets->is_object()) {
+        static constexpr std::string_view kNames[] = {"easy", "medium", "hard"};
+        for (int b = 0; b < 3; ++b) {
+            const Value* bucket = buckets->find(kNames[b]);
+            const int at = kBucketFirst + b * kBucketSlots;
+            s[at + kBucketSelf] = loose(bucket);
+            if (!bucket || !bucket->is_object()) continue;
+            s[at + kBucketCount] = loose(bucket->find("count"));
+            s[at + kBucketMean] = loose(bucket->find("mean"));
+            s[at + kBucketM2] = loose(bucket->find("m2"));
+            s[at + kBucketUnder] = loose(bucket->find("under_ema"));
+            s[at + kBucketWasteful] = loose(bucket->find("wasteful_ema"));
+            s[at + kBucketQuality] = loose(bucket->find("quality_ema"));
+            s[at + kBucketLastTier] = loose(bucket->find("last_tier"));
+        }
+    }
+    return s;
+}
+
 // State validation (5.5). `ok` turns false on the first broken rule.
 struct StateReader {
     bool ok = true;
 
     // A count: absent -> 0; otherwise a non-negative integer.
-    std::int64_t count(const Value* object, std::string_view key) {
-        const Value* v = member(object, key);
-        if (!v) return 0;
-        if (!v->is_number() || !is_integer(v->number) || v->number < 0) {
+    std::int64_t count(const LooseField& f) {
+        if (f.type == FieldType::absent) return 0;
+        if (f.type != FieldType::number || !is_integer(f.number) || f.number < 0) {
             ok = false;
             return 0;
         }
-        return static_cast<std::int64_t>(v->number);
+        return static_cast<std::int64_t>(f.number);
     }
     // A finite number: absent -> fallback.
-    double number(const Value* object, std::string_view key, double fallback) {
-        const Value* v = member(object, key);
-        if (!v) return fallback;
-        if (!v->is_number() || !std::isfinite(v->number)) {
+    double number(const LooseField& f, double fallback) {
+        if (f.type == FieldType::absent) return fallback;
+        if (f.type != FieldType::number || !std::isfinite(f.number)) {
             ok = false;
             return fallback;
         }
-        return v->number;
+        return f.number;
     }
-    double ema(const Value* object, std::string_view key, double fallback) {
-        const double x = number(object, key, fallback);
+    double ema(const LooseField& f, double fallback) {
+        const double x = number(f, fallback);
         if (x < 0 || x > 1) ok = false;
         return x;
     }
-    Accumulator accumulator(const Value* v) {
+    // An optional object: absent is fine, anything but an object breaks the state.
+    bool object(const LooseField& f) {
+        if (f.type == FieldType::absent) return false;
+        if (f.type != FieldType::object) ok = false;
+        return ok;
+    }
+    Accumulator accumulator(const LooseField& self, const LooseField& c, const LooseField& mean, const LooseField& m2) {
         Accumulator a;
-        if (!v) return a;
-        if (!v->is_object()) {
-            ok = false;
-            return a;
-        }
-        a.count = count(v, "count");
-        a.mean = number(v, "mean", 0);
-        a.m2 = number(v, "m2", 0);
+        if (!object(self)) return a;
+        a.count = count(c);
+        a.mean = number(mean, 0);
+        a.m2 = number(m2, 0);
         if (a.m2 < 0) ok = false;
         return a;
     }
-    Bucket bucket(const Value* v) {
+    Bucket bucket(const LooseState& s, int at) {
         Bucket b;
-        if (!v) return b;
-        if (!v->is_object()) {
-            ok = false;
-            return b;
-        }
-        b.tokens.count = count(v, "count");
-        b.tokens.mean = number(v, "mean", 0);
-        b.tokens.m2 = number(v, "m2", 0);
-        if (b.tokens.m2 < 0) ok = false;
-        b.under_ema = ema(v, "under_ema", 0);
-        b.wasteful_ema = ema(v, "wasteful_ema", 0);
-        b.quality_ema = ema(v, "quality_ema", 1);
-        if (const Value* t = v->find("last_tier"); t && t->kind != JKind::null) {
-            const auto tier = t->is_string() ? parse_tier(t->string) : std::nullopt;
-            if (tier) b.last_tier = tier;
-            else ok = false;
-        }
+        b.tokens = accumulator(s[at + kBucketSelf], s[at + kBucketCount], s[at + kBucketMean], s[at + kBucketM2]);
+        if (s[at + kBucketSelf].type != FieldType::object) return b;
+        b.under_ema = ema(s[at + kBucketUnder], 0);
+        b.wasteful_ema = ema(s[at + kBucketWasteful], 0);
+        b.quality_ema = ema(s[at + kBucketQuality], 1);
+        const LooseField& t = s[at + kBucketLastTier];
+        if (t.type == FieldType::string && t.number >= 0 && t.number <= 3) b.last_tier = tier_at(static_cast<int>(t.number));
+        else if (t.type != FieldType::absent && t.type != FieldType::null) ok = false;
         return b;
+    }
+    ReasoningState state(const LooseState& s) {
+        ReasoningState out;
+        if (s[kStateSelf].type != FieldType::object) {
+            ok = false;
+            return out;
+        }
+        out.turns = count(s[kStateTurns]);
+        out.intensity = accumulator(s[kStateIntensity], s[kIntensityCount], s[kIntensityMean], s[kIntensityM2]);
+        if (object(s[kStateBuckets])) {
+            for (int b = 0; b < kTurnClassCount; ++b)
+                out.buckets[static_cast<std::size_t>(b)] = bucket(s, kBucketFirst + b * kBucketSlots);
+        }
+        return out;
     }
 };
 
@@ -831,29 +888,22 @@ constexpr OpEntry kOps[] = {
 // ---------------------------------------------------------------------------------------------
 // Public readers and writers
 
+std::optional<ReasoningState> state_from_loose(const LooseState& fields) {
+    StateReader r;
+    ReasoningState s = r.state(fields);
+    if (!r.ok) return std::nullopt;
+    return s;
+}
+
 std::optional<Accumulator> accumulator_from_json(const Value& value) {
     StateReader r;
-    const Accumulator a = r.accumulator(&value);
+    const Accumulator a = r.accumulator(loose(&value), loose(value.find("count")), loose(value.find("mean")),
+                                        loose(value.find("m2")));
     if (!r.ok) return std::nullopt;
     return a;
 }
 
-std::optional<ReasoningState> state_from_json(const Value& value) {
-    if (!value.is_object()) return std::nullopt;
-    StateReader r;
-    ReasoningState s;
-    s.turns = r.count(&value, "turns");
-    s.intensity = r.accumulator(value.find("intensity"));
-    const Value* buckets = value.find("buckets");
-    if (buckets && !buckets->is_object()) return std::nullopt;
-    if (buckets) {
-        s.bucket(TurnClass::easy) = r.bucket(buckets->find("easy"));
-        s.bucket(TurnClass::medium) = r.bucket(buckets->find("medium"));
-        s.bucket(TurnClass::hard) = r.bucket(buckets->find("hard"));
-    }
-    if (!r.ok) return std::nullopt;
-    return s;
-}
+std::optional<ReasoningState> state_from_json(const Value& value) { return state_from_loose(loose_state(value)); }
 
 std::optional<ReasoningState> parse_state(std::string_view text) {
     const auto v = json::parse(text);

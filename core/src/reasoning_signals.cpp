@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -18,19 +19,41 @@ using detail::is_word;
 using detail::next_cp;
 
 // ---- the lexicon (English only) ----
+// Every single-word term is a run of word characters, so a term occurs exactly where a maximal
+// run of word characters (folded) equals it. The phrases start with "step" or "walk" and are
+// checked from there.
 
-enum List : std::uint8_t { kHard, kEasy, kCreative, kAnalytical, kStepPhrase, kFirst, kThen, kFinally, kListCount };
-
-struct Term {
-    std::string_view text;  // lowercase ASCII
-    List list;
+enum ListBit : std::uint16_t {
+    kHard = 1, kEasy = 2, kCreative = 4, kAnalytical = 8, kFirst = 16, kThen = 32, kFinally = 64,
+    kStep = 128,  // "step by step", "step-by-step"
+    kWalk = 256,  // "walk me through"
 };
 
-constexpr Term kTerms[] = {
-    // hard
-    {"prove", kHard}, {"derive", kHard}, {"debug", kHard}, {"refactor", kHard}, {"optimise", kHard},
-    {"optimize", kHard}, {"analyse", kHard}, {"analyze", kHard}, {"architect", kHard}, {"design", kHard},
-    {"implement", kHard}, {"evaluate", kHard}, {"diagnose", kHard}, {"troubleshoot", kHard},
+struct Word {
+    std::string_view text;  // lowercase ASCII
+    std::uint16_t lists;
+};
+
+// A word of at most 16 bytes, zero-padded, as two 64-bit halves.
+struct Packed {
+    std::uint64_t lo = 0, hi = 0;
+    friend bool operator==(const Packed&, const Packed&) = default;
+};
+constexpr Packed pack(std::string_view w) noexcept {
+    Packed p;
+    for (std::size_t k = 0; k < w.size() && k < 16; ++k) {
+        const auto byte = static_cast<std::uint64_t>(static_cast<unsigned char>(w[k]));
+        if (k < 8) p.lo |= byte << (8 * k);
+        else p.hi |= byte << (8 * (k - 8));
+    }
+    return p;
+}
+
+constexpr Word kWords[] = {
+    // hard (prove and debug are analytical too)
+    {"prove", kHard | kAnalytical}, {"derive", kHard}, {"debug", kHard | kAnalytical}, {"refactor", kHard},
+    {"optimise", kHard}, {"optimize", kHard}, {"analyse", kHard}, {"analyze", kHard}, {"architect", kHard},
+    {"design", kHard}, {"implement", kHard}, {"evaluate", kHard}, {"diagnose", kHard}, {"troubleshoot", kHard},
     {"compare", kHard}, {"reason", kHard}, {"algorithm", kHard},
     // easy
     {"translate", kEasy}, {"rephrase", kEasy}, {"reword", kEasy}, {"rewrite", kEasy}, {"summarise", kEasy},
@@ -41,32 +64,45 @@ constexpr Term kTerms[] = {
     {"imagine", kCreative}, {"draft", kCreative}, {"compose", kCreative}, {"invent", kCreative},
     {"fiction", kCreative}, {"song", kCreative}, {"lyrics", kCreative},
     // analytical
-    {"calculate", kAnalytical}, {"compute", kAnalytical}, {"prove", kAnalytical}, {"debug", kAnalytical},
-    {"extract", kAnalytical}, {"classify", kAnalytical}, {"parse", kAnalytical}, {"solve", kAnalytical},
-    {"count", kAnalytical}, {"verify", kAnalytical},
+    {"calculate", kAnalytical}, {"compute", kAnalytical}, {"extract", kAnalytical}, {"classify", kAnalytical},
+    {"parse", kAnalytical}, {"solve", kAnalytical}, {"count", kAnalytical}, {"verify", kAnalytical},
     // steps (structure)
-    {"step by step", kStepPhrase}, {"step-by-step", kStepPhrase}, {"walk me through", kStepPhrase},
-    {"first", kFirst}, {"then", kThen}, {"finally", kFinally},
+    {"first", kFirst}, {"then", kThen}, {"finally", kFinally}, {"step", kStep}, {"walk", kWalk},
 };
-constexpr std::size_t kTermCount = sizeof kTerms / sizeof kTerms[0];
+constexpr std::size_t kWordCount = sizeof kWords / sizeof kWords[0];
+constexpr std::size_t kMinWord = 4, kMaxWord = 12;
 
-// Terms by first letter: [start, end) ranges into an index array built once.
-struct TermIndex {
-    std::array<std::uint8_t, kTermCount> order{};
-    std::array<std::uint8_t, 27> start{};  // start[c - 'a'] .. start[c - 'a' + 1]
+// Words by (first letter, length): a range into `order`.
+struct WordIndex {
+    std::array<std::uint8_t, kWordCount> order{};
+    std::array<Packed, kWordCount> packed{};
+    std::array<std::array<std::uint8_t, kMaxWord + 2>, 26> start{};  // start[l][len] .. start[l][len + 1]
 };
-constexpr TermIndex build_index() {
-    TermIndex ix;
+constexpr WordIndex build_index() {
+    WordIndex ix;
     std::size_t at = 0;
-    for (int c = 0; c < 26; ++c) {
-        ix.start[c] = static_cast<std::uint8_t>(at);
-        for (std::size_t t = 0; t < kTermCount; ++t)
-            if (kTerms[t].text[0] == 'a' + c) ix.order[at++] = static_cast<std::uint8_t>(t);
+    for (std::size_t l = 0; l < 26; ++l) {
+        for (std::size_t len = 0; len <= kMaxWord; ++len) {
+            ix.start[l][len] = static_cast<std::uint8_t>(at);
+            for (std::size_t w = 0; w < kWordCount; ++w)
+                if (kWords[w].text[0] == char('a' + l) && kWords[w].text.size() == len)
+                    ix.order[at++] = static_cast<std::uint8_t>(w);
+        }
+            ix.start[l][kMaxWord + 1] = static_cast<std::uint8_t>(at);
     }
-    ix.start[26] = static_cast<std::uint8_t>(at);
+    for (std::size_t w = 0; w < kWordCount; ++w) ix.packed[w] = pack(kWords[w].text);
     return ix;
 }
-constexpr TermIndex kIndex = build_index();
+constexpr WordIndex kIndex = build_index();
+
+// The lists of a word (lowercase ASCII, `len` bytes).
+std::uint16_t lookup(const Packed& w, char first, std::size_t len) noexcept {
+    if (len < kMinWord || len > kMaxWord || first < 'a' || first > 'z') return 0;
+    const auto& row = kIndex.start[static_cast<std::size_t>(first - 'a')];
+    for (std::size_t k = row[len]; k < row[len + 1]; ++k)
+        if (kIndex.packed[kIndex.order[k]] == w) return kWords[kIndex.order[k]].lists;
+    return 0;
+}
 
 // Bare acknowledgements, normalised (apostrophes deleted, non-word characters as spaces).
 constexpr std::string_view kTrivial[] = {
@@ -76,231 +112,343 @@ constexpr std::string_view kTrivial[] = {
 };
 constexpr std::size_t kTrivialMaxLength = 17;  // "how are you doing"
 
-// Reused decode buffers (the core is single-threaded per isolate; thread_local keeps native
-// callers on several threads safe).
-thread_local std::u32string g_text;
-thread_local std::u32string g_match;
+constexpr bool is_ascii_word(unsigned char c) noexcept {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+constexpr char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
-bool at(const std::u32string& s, std::size_t i, std::string_view ascii) noexcept {
-    if (i + ascii.size() > s.size()) return false;
-    for (std::size_t k = 0; k < ascii.size(); ++k)
-        if (s[i + k] != static_cast<unsigned char>(ascii[k])) return false;
+// ---- helpers over the raw bytes (every pattern is ASCII, and an ASCII byte is never part of a
+// longer UTF-8 sequence, so byte matching finds exactly the code-point matches) ----
+
+// The code point at byte j is not a word character (or the text ends there).
+bool boundary_at(std::string_view s, std::size_t j) noexcept {
+    if (j >= s.size()) return true;
+    const auto b = static_cast<unsigned char>(s[j]);
+    if (b < 0x80) return !is_ascii_word(b);
+    return !is_word(next_cp(s, j).cp);
+}
+
+// After one or more whitespace code points from j: the position past them, or npos.
+std::size_t skip_space_run(std::string_view s, std::size_t j) noexcept {
+    const std::size_t from = j;
+    while (j < s.size()) {
+        const detail::CodePoint c = next_cp(s, j);
+        if (!is_space(c.cp)) break;
+        j += c.len;
+    }
+    return j > from ? j : std::string_view::npos;
+}
+
+// ASCII letters at j, compared case-folded.
+bool letters_at(std::string_view s, std::size_t j, std::string_view lower_word) noexcept {
+    if (j == std::string_view::npos || j + lower_word.size() > s.size()) return false;
+    for (std::size_t k = 0; k < lower_word.size(); ++k)
+        if (lower(s[j + k]) != lower_word[k]) return false;
     return true;
 }
 
-bool contains(const std::u32string& s, std::string_view ascii) noexcept {
-    if (ascii.size() > s.size()) return false;
-    const char32_t first = static_cast<unsigned char>(ascii[0]);
-    for (std::size_t i = 0; i + ascii.size() <= s.size(); ++i)
-        if (s[i] == first && at(s, i, ascii)) return true;
-    return false;
+// "by step" / "-by-step" after a "step" ending at j; "me through" after a "walk".
+bool phrase_after_step(std::string_view s, std::size_t j) noexcept {
+    if (letters_at(s, j, "-by-step")) return boundary_at(s, j + 8);
+    std::size_t k = skip_space_run(s, j);
+    if (!letters_at(s, k, "by")) return false;
+    k = skip_space_run(s, k + 2);
+    return letters_at(s, k, "step") && boundary_at(s, k + 4);
+}
+bool phrase_after_walk(std::string_view s, std::size_t j) noexcept {
+    std::size_t k = skip_space_run(s, j);
+    if (!letters_at(s, k, "me")) return false;
+    k = skip_space_run(s, k + 2);
+    return letters_at(s, k, "through") && boundary_at(s, k + 7);
 }
 
-// ---- code density ----
+// ---- code density: fenced and inline spans ----
+// Every marker is ASCII, so positions are bytes; a span's size is counted in code points. The
+// main scan records each backtick and tilde with its line number, and the spans are found from
+// those marks alone.
 
-struct Density {
-    double value = 0;
-    std::size_t syntax = 0;
+struct Mark {
+    std::uint32_t pos;   // byte offset
+    std::uint32_t line;  // line feeds before it
+    char c;              // ` or ~
 };
 
-// Fenced spans: marks them in `fenced` and returns the code points they cover.
-std::size_t mark_fences(const std::u32string& t, std::vector<bool>& fenced) {
-    const std::size_t n = t.size();
-    std::size_t covered = 0;
-    std::size_t i = 0;
-    while (i + 3 <= n) {
-        const char32_t c = t[i];
-        if ((c == '`' || c == '~') && t[i + 1] == c && t[i + 2] == c) {
-            std::size_t end = n;
-            for (std::size_t j = i + 3; j + 3 <= n; ++j) {
-                if (t[j] == c && t[j + 1] == c && t[j + 2] == c) {
-                    end = j + 3;
-                    break;
-                }
-            }
-            if (fenced.empty()) fenced.assign(n, false);
-            for (std::size_t k = i; k < end; ++k) fenced[k] = true;
-            covered += end - i;
-            i = end;
-        } else {
-            ++i;
-        }
-    }
-    return covered;
+std::size_t cp_count(std::string_view s, std::size_t begin, std::size_t end, bool ascii) noexcept {
+    if (ascii) return end - begin;
+    return detail::cp_length(s.substr(begin, end - begin));
 }
 
-std::size_t inline_code(const std::u32string& t, const std::vector<bool>& fenced) {
-    const std::size_t n = t.size();
-    auto in_fence = [&](std::size_t i) { return !fenced.empty() && fenced[i]; };
-    std::size_t counted = 0;
-    std::size_t i = 0;
-    while (i < n) {
-        if (t[i] != '`' || in_fence(i)) {
-            ++i;
+// Three marks of the same character at consecutive positions, starting at marks[j].
+bool triple_at(const std::vector<Mark>& m, std::size_t j) noexcept {
+    return j + 2 < m.size() && m[j + 1].c == m[j].c && m[j + 2].c == m[j].c && m[j + 1].pos == m[j].pos + 1 &&
+           m[j + 2].pos == m[j].pos + 2;
+}
+
+// max(fenced share, inline share).
+double span_density(std::string_view s, const std::vector<Mark>& m, bool ascii, std::size_t cps) {
+    struct Span {
+        std::size_t begin, end;
+    };
+    thread_local std::vector<Span> fences;
+    fences.clear();
+    // Fences: from ``` or ~~~ to the end of the next same three (searched from the opener's end),
+    // or to the end of the text; scanning resumes after the span.
+    std::size_t fenced = 0;
+    for (std::size_t j = 0; j < m.size();) {
+        if (!triple_at(m, j)) {
+            ++j;
             continue;
         }
-        std::size_t k = i + 1;
-        bool newline = false;
-        while (k < n && t[k] != '`') {
-            if (t[k] == '\n') newline = true;
-            ++k;
-        }
-        if (k < n && !in_fence(k) && k != i + 1 && !newline) {
-            counted += k - i + 1;
-            i = k + 1;
-        } else {
-            ++i;
-        }
-    }
-    return counted;
-}
-
-bool is_space_or_tab(char32_t c) noexcept { return c == ' ' || c == '\t'; }
-
-// A line [b, e) of the text that, stripped of leading spaces/tabs and trailing spaces/tabs/CR,
-// starts with "at " and ends with ":" digits ":" digits, optionally followed by ")".
-bool is_stack_frame_line(const std::u32string& t, std::size_t b, std::size_t e) noexcept {
-    while (b < e && is_space_or_tab(t[b])) ++b;
-    while (e > b && (is_space_or_tab(t[e - 1]) || t[e - 1] == '\r')) --e;
-    if (e - b < 3 || t[b] != 'a' || t[b + 1] != 't' || t[b + 2] != ' ') return false;
-    if (t[e - 1] == ')') --e;
-    auto digits_back = [&](std::size_t& end) {
-        const std::size_t before = end;
-        while (end > b && detail::is_ascii_digit(t[end - 1])) --end;
-        return end < before;
-    };
-    if (!digits_back(e) || e <= b || t[e - 1] != ':') return false;
-    --e;
-    if (!digits_back(e) || e <= b || t[e - 1] != ':') return false;
-    return e - 1 >= b + 3;
-}
-
-bool has_stack_trace(const std::u32string& t) noexcept {
-    if (contains(t, "Traceback (most recent call last)") || contains(t, "Exception in thread")) return true;
-    const std::size_t n = t.size();
-    for (std::size_t i = 1; i < n; ++i) {
-        if (t[i] != 'E') continue;
-        const char32_t p = t[i - 1];
-        if (!(detail::is_ascii_letter(p) || detail::is_ascii_digit(p) || p == '_')) continue;
-        if (at(t, i, "Error:") || at(t, i, "Exception:")) return true;
-    }
-    std::size_t b = 0;
-    for (std::size_t i = 0; i <= n; ++i) {
-        if (i == n || t[i] == '\n') {
-            if (is_stack_frame_line(t, b, i)) return true;
-            b = i + 1;
-        }
-    }
-    return false;
-}
-
-// ---- line scans: maths, tables, lists ----
-
-struct LineFacts {
-    bool math_dollars = false;
-    bool table = false;
-    int list_lines = 0;
-};
-
-bool is_list_line(const std::u32string& t, std::size_t b, std::size_t e) noexcept {
-    while (b < e && is_space_or_tab(t[b])) ++b;
-    if (b >= e) return false;
-    const char32_t c = t[b];
-    if (c == '-' || c == '*' || c == '+' || c == 0x2022) return b + 1 < e && t[b + 1] == ' ';
-    std::size_t d = b;
-    while (d < e && d - b < 4 && detail::is_ascii_digit(t[d])) ++d;
-    const std::size_t digits = d - b;
-    if (digits < 1 || digits > 3) return false;
-    return d + 1 < e && (t[d] == '.' || t[d] == ')') && t[d + 1] == ' ';
-}
-
-int pipes(const std::u32string& t, std::size_t b, std::size_t e) noexcept {
-    int n = 0;
-    for (std::size_t i = b; i < e; ++i) n += t[i] == '|';
-    return n;
-}
-
-bool is_table_rule(const std::u32string& t, std::size_t b, std::size_t e) noexcept {
-    while (b < e && is_space_or_tab(t[b])) ++b;
-    while (e > b && is_space_or_tab(t[e - 1])) --e;
-    if (b >= e) return false;
-    int bars = 0, dashes = 0;
-    for (std::size_t i = b; i < e; ++i) {
-        const char32_t c = t[i];
-        if (c == '|') ++bars;
-        else if (c == '-') ++dashes;
-        else if (c != ':' && !is_space_or_tab(c)) return false;
-    }
-    return bars >= 1 && dashes >= 3;
-}
-
-bool dollar_pair(const std::u32string& t, std::size_t b, std::size_t e) noexcept {
-    std::size_t last = e;  // none yet
-    for (std::size_t i = b; i < e; ++i) {
-        if (t[i] != '$') continue;
-        if (last != e && i - last >= 2) return true;
-        last = i;
-    }
-    return false;
-}
-
-LineFacts scan_lines(const std::u32string& t) {
-    LineFacts f;
-    const std::size_t n = t.size();
-    std::size_t b = 0;
-    bool previous_has_two_pipes = false;
-    for (std::size_t i = 0; i <= n; ++i) {
-        if (i < n && t[i] != '\n') continue;
-        std::size_t e = i;
-        if (e > b && t[e - 1] == '\r') --e;  // one CR at the end of a line is dropped
-        if (!f.math_dollars && dollar_pair(t, b, e)) f.math_dollars = true;
-        if (!f.table && previous_has_two_pipes && is_table_rule(t, b, e)) f.table = true;
-        previous_has_two_pipes = pipes(t, b, e) >= 2;
-        if (is_list_line(t, b, e)) ++f.list_lines;
-        b = i + 1;
-    }
-    return f;
-}
-
-// ---- the match text and its terms ----
-
-struct TermCounts {
-    std::array<double, kListCount> matches{};
-    bool then_after_first = false;
-    bool finally_after_then = false;
-};
-
-TermCounts count_terms(const std::u32string& m) {
-    TermCounts c;
-    const std::size_t n = m.size();
-    bool seen_first = false, seen_then = false;
-    bool previous_word = false;
-    for (std::size_t p = 0; p < n; ++p) {
-        const char32_t ch = m[p];
-        const bool word = is_word(ch);
-        if (!previous_word && ch >= 'a' && ch <= 'z') {
-            const int letter = static_cast<int>(ch - 'a');
-            for (int k = kIndex.start[letter]; k < kIndex.start[letter + 1]; ++k) {
-                const Term& term = kTerms[kIndex.order[k]];
-                const std::size_t end = p + term.text.size();
-                if (end > n || !at(m, p, term.text)) continue;
-                if (end < n && is_word(m[end])) continue;
-                c.matches[term.list] += 1;
-                if (term.list == kFirst) seen_first = true;
-                if (term.list == kThen) {
-                    if (seen_first) c.then_after_first = true;
-                    seen_then = true;
-                }
-                if (term.list == kFinally && seen_then) c.finally_after_then = true;
+        const std::size_t open = m[j].pos;
+        const char c = m[j].c;
+        std::size_t end = s.size();
+        std::size_t k = j + 3;
+        for (; k < m.size(); ++k) {
+            if (m[k].c == c && triple_at(m, k)) {
+                end = m[k].pos + 3;
+                break;
             }
         }
-        previous_word = word;
+        fences.push_back({open, end});
+        fenced += cp_count(s, open, end, ascii);
+        j = k < m.size() ? k + 3 : m.size();
+        while (j < m.size() && m[j].pos < end) ++j;
     }
-    return c;
+    // Inline: a backtick outside the fences, the next backtick k outside them too, not adjacent,
+    // on the same line: the span counts and scanning resumes after k.
+    std::size_t cursor = 0;
+    auto in_fence = [&](std::size_t pos) {
+        while (cursor < fences.size() && fences[cursor].end <= pos) ++cursor;
+        return cursor < fences.size() && fences[cursor].begin <= pos;
+    };
+    auto next_backtick = [&](std::size_t j) {
+        while (j < m.size() && m[j].c != '`') ++j;
+        return j;
+    };
+    std::size_t counted = 0;
+    std::size_t i = next_backtick(0);
+    while (i < m.size()) {
+        if (in_fence(m[i].pos)) {
+            i = next_backtick(i + 1);
+            continue;
+        }
+        const std::size_t k = next_backtick(i + 1);
+        if (k >= m.size()) break;  // no later backtick has a partner either
+        if (!in_fence(m[k].pos) && m[k].pos != m[i].pos + 1 && m[k].line == m[i].line) {
+            counted += cp_count(s, m[i].pos, m[k].pos + 1, ascii);
+            i = next_backtick(k + 1);
+        } else {
+            i = k;
+        }
+    }
+    const double all = static_cast<double>(cps);
+    return std::max(static_cast<double>(fenced) / all, static_cast<double>(counted) / all);
 }
 
-double lexicon_strength(double matches) noexcept {
-    return std::min(1.0, std::min(matches, kLexiconMatchCap) / kLexiconMatchesForFull);
+// ---- per-line checks, on the bytes of one line (CR already dropped) ----
+
+// After leading spaces/tabs: -, *, + or a bullet and a space; or 1-3 digits, . or ) and a space.
+bool is_list_line(std::string_view l) noexcept {
+    std::size_t b = 0;
+    while (b < l.size() && (l[b] == ' ' || l[b] == '\t')) ++b;
+    if (b >= l.size()) return false;
+    const char c = l[b];
+    if (c == '-' || c == '*' || c == '+') return b + 1 < l.size() && l[b + 1] == ' ';
+    if (l.substr(b, 3) == "\xE2\x80\xA2") return b + 3 < l.size() && l[b + 3] == ' ';  // U+2022
+    std::size_t d = b;
+    while (d < l.size() && d - b < 4 && l[d] >= '0' && l[d] <= '9') ++d;
+    if (d == b || d - b > 3) return false;
+    return d + 1 < l.size() && (l[d] == '.' || l[d] == ')') && l[d + 1] == ' ';
+}
+
+// Stripped of spaces/tabs: non-empty, only |, -, :, spaces and tabs, at least one | and three -.
+bool is_table_rule(std::string_view l) noexcept {
+    int bars = 0, dashes = 0, other = 0;
+    for (char c : l) {
+        if (c == '|') ++bars;
+        else if (c == '-') ++dashes;
+        else if (c != ':' && c != ' ' && c != '\t') ++other;
+    }
+    return other == 0 && bars >= 1 && dashes >= 3;
+}
+
+// Stripped of leading spaces/tabs and trailing spaces/tabs/CR: "at " ... ":" digits ":" digits [")"].
+bool is_stack_frame_line(std::string_view l) noexcept {
+    std::size_t b = 0, e = l.size();
+    while (b < e && (l[b] == ' ' || l[b] == '\t')) ++b;
+    while (e > b && (l[e - 1] == ' ' || l[e - 1] == '\t' || l[e - 1] == '\r')) --e;
+    if (e - b < 3 || l.substr(b, 3) != "at ") return false;
+    if (l[e - 1] == ')') --e;
+    auto digits_back = [&](std::size_t& end) {
+        const std::size_t before = end;
+        while (end > b && l[end - 1] >= '0' && l[end - 1] <= '9') --end;
+        return end < before;
+    };
+    if (!digits_back(e) || e <= b || l[e - 1] != ':') return false;
+    --e;
+    if (!digits_back(e) || e <= b || l[e - 1] != ':') return false;
+    return true;  // the ':' cannot lie inside "at "
+}
+
+constexpr bool is_error_prefix(char c) noexcept { return is_ascii_word(static_cast<unsigned char>(c)) || c == '_'; }
+
+// ---- one pass over the text ----
+
+struct Scan {
+    std::size_t cps = 0;
+    bool ascii = true;
+    std::size_t syntax = 0, questions = 0;
+    bool backslash_math = false, dollar_math = false;
+    bool stack_trace = false;   // any of the stack-trace patterns
+    bool table = false;
+    int list_lines = 0;
+    double hard = 0, easy = 0, creative = 0;
+    bool analytical_term = false, step_phrase = false, then_after_first = false, finally_after_then = false;
+};
+
+// Byte classes for the scan: word bytes and plain separators are the common case.
+enum ByteClass : std::uint8_t { kPlain, kWordByte, kSpecial, kHigh };
+constexpr std::array<std::uint8_t, 256> build_classes() {
+    std::array<std::uint8_t, 256> t{};
+    for (int b = 0; b < 256; ++b) {
+        if (b >= 0x80) t[b] = kHigh;
+        else if (is_ascii_word(static_cast<unsigned char>(b))) t[b] = kWordByte;
+    }
+    for (char c : std::string_view("{}[];?`~|\\$:\n")) t[static_cast<unsigned char>(c)] = kSpecial;
+    return t;
+}
+constexpr std::array<std::uint8_t, 256> kClasses = build_classes();
+
+bool ends_with(std::string_view s, std::size_t end, std::size_t len, std::string_view suffix) noexcept {
+    return len >= suffix.size() && s.substr(end - suffix.size(), suffix.size()) == suffix;
+}
+
+Scan scan(std::string_view s, std::vector<Mark>& marks) {
+    Scan r;
+    const char* p = s.data();
+    const std::size_t n = s.size();
+    constexpr std::size_t npos = std::string_view::npos;
+    std::size_t word_start = npos;
+    bool word_ascii = true;
+    bool seen_first = false, seen_then = false;
+    std::size_t line_start = 0, last_dollar = npos;
+    std::uint32_t line = 0;
+    int line_pipes = 0;
+    bool previous_two_pipes = false;
+
+    auto end_word = [&](std::size_t end) {
+        const std::size_t len = end - word_start;
+        // Stack-trace phrases are case-sensitive substrings: the word ends with their first word.
+        if (len >= 9 && !r.stack_trace) {
+            if ((ends_with(s, end, len, "Traceback") && s.substr(end, 24) == " (most recent call last)") ||
+                (ends_with(s, end, len, "Exception") && s.substr(end, 10) == " in thread"))
+                r.stack_trace = true;
+        }
+        if (!word_ascii || len < kMinWord || len > kMaxWord) return;
+        const char first = lower(p[word_start]);
+        if (first < 'a' || first > 'z') return;
+        const auto& row = kIndex.start[static_cast<std::size_t>(first - 'a')];
+        if (row[len] == row[len + 1]) return;  // no term of this letter and length
+        Packed w;
+        for (std::size_t k = 0; k < len; ++k) {
+            const auto byte = static_cast<std::uint64_t>(static_cast<unsigned char>(lower(p[word_start + k])));
+            if (k < 8) w.lo |= byte << (8 * k);
+            else w.hi |= byte << (8 * (k - 8));
+        }
+        const std::uint16_t lists = lookup(w, first, len);
+        if (!lists) return;
+        if (lists & kHard) r.hard += 1;
+        if (lists & kEasy) r.easy += 1;
+        if (lists & kCreative) r.creative += 1;
+        if (lists & kAnalytical) r.analytical_term = true;
+        if (lists & kFirst) seen_first = true;
+        if (lists & kThen) {
+            if (seen_first) r.then_after_first = true;
+            seen_then = true;
+        }
+        if ((lists & kFinally) && seen_then) r.finally_after_then = true;
+        if ((lists & kStep) && !r.step_phrase && phrase_after_step(s, end)) r.step_phrase = true;
+        if ((lists & kWalk) && !r.step_phrase && phrase_after_walk(s, end)) r.step_phrase = true;
+    };
+    auto end_line = [&](std::size_t end) {
+        std::string_view l(p + line_start, end - line_start);
+        if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+        if (is_list_line(l)) ++r.list_lines;
+        if (previous_two_pipes && !r.table && is_table_rule(l)) r.table = true;
+        previous_two_pipes = line_pipes >= 2;
+        if (!r.stack_trace && is_stack_frame_line(l)) r.stack_trace = true;
+    };
+
+    for (std::size_t i = 0; i < n;) {
+        const auto b = static_cast<unsigned char>(p[i]);
+        const std::uint8_t cls = kClasses[b];
+        if (cls == kWordByte) {
+            std::size_t j = i + 1;
+            while (j < n && kClasses[static_cast<unsigned char>(p[j])] == kWordByte) ++j;
+            r.cps += j - i;
+            if (word_start == npos) {
+                word_start = i;
+                word_ascii = true;
+            }
+            i = j;
+            continue;
+        }
+        if (cls == kHigh) {
+            r.ascii = false;
+            const detail::CodePoint c = next_cp(s, i);
+            ++r.cps;
+            if (is_word(c.cp)) {
+                if (word_start == npos) word_start = i;
+                word_ascii = false;
+            } else {
+                if (word_start != npos) {
+                    end_word(i);
+                    word_start = npos;
+                }
+                if (c.cp == 0xFF1F) ++r.questions;
+            }
+            i += c.len;
+            continue;
+        }
+        ++r.cps;
+        if (word_start != npos) {
+            end_word(i);
+            word_start = npos;
+        }
+        if (cls == kSpecial) {
+            switch (b) {
+                case '{': case '}': case ';': case '[': case ']': ++r.syntax; break;
+                case '?': ++r.questions; break;
+                case '`': case '~': marks.push_back({static_cast<std::uint32_t>(i), line, static_cast<char>(b)}); break;
+                case '|': ++line_pipes; break;
+                case '\\':
+                    if (i + 1 < n && (p[i + 1] == '(' || p[i + 1] == '[' || s.substr(i + 1, 6) == "begin{"))
+                        r.backslash_math = true;
+                    break;
+                case '$':
+                    if (last_dollar != npos && i - last_dollar >= 2) r.dollar_math = true;
+                    last_dollar = i;
+                    break;
+                case ':':
+                    if ((i >= 6 && s.substr(i - 5, 5) == "Error" && is_error_prefix(p[i - 6])) ||
+                        (i >= 10 && s.substr(i - 9, 9) == "Exception" && is_error_prefix(p[i - 10])))
+                        r.stack_trace = true;
+                    break;
+                case '\n':
+                    end_line(i);
+                    line_start = i + 1;
+                    ++line;
+                    line_pipes = 0;
+                    last_dollar = npos;
+                    break;
+                default: break;
+            }
+        }
+        ++i;
+    }
+    if (word_start != npos) end_word(n);
+    end_line(n);
+    return r;
 }
 
 // Normalised acknowledgement test: fold case, delete ' and U+2019, non-word characters as
@@ -333,6 +481,10 @@ bool is_trivial(std::string_view text) {
     return false;
 }
 
+double lexicon_strength(double matches) noexcept {
+    return std::min(1.0, std::min(matches, kLexiconMatchCap) / kLexiconMatchesForFull);
+}
+
 }  // namespace
 
 double estimate_tokens(std::string_view text) noexcept {
@@ -341,72 +493,35 @@ double estimate_tokens(std::string_view text) noexcept {
 }
 
 Features signals(const SignalInput& in) {
-    // Decode once: the text as code points, and the match text (folded, whitespace runs as one
-    // space).
-    std::u32string& t = g_text;
-    std::u32string& m = g_match;
-    t.clear();
-    m.clear();
-    t.reserve(in.text.size());
-    m.reserve(in.text.size());
-    bool in_space = false;
-    std::size_t syntax = 0, questions = 0;
-    bool backslash_math = false;
-    for (std::size_t i = 0; i < in.text.size();) {
-        const detail::CodePoint c = next_cp(in.text, i);
-        i += c.len;
-        t.push_back(c.cp);
-        switch (c.cp) {
-            case '{': case '}': case ';': case '[': case ']': ++syntax; break;
-            case '?': case 0xFF1F: ++questions; break;
-            default: break;
-        }
-        if (is_space(c.cp)) {
-            if (!in_space) m.push_back(' ');
-            in_space = true;
-        } else {
-            m.push_back(fold(c.cp));
-            in_space = false;
-        }
-    }
-    const std::size_t n = t.size();
-    for (std::size_t i = 0; i + 1 < n && !backslash_math; ++i)
-        if (t[i] == '\\' && (t[i + 1] == '(' || t[i + 1] == '[' || at(t, i, "\\begin{"))) backslash_math = true;
+    const std::string_view text = in.text;
+    thread_local std::vector<Mark> marks;
+    marks.clear();
+    const Scan sc = scan(text, marks);
 
     Features f;
-    f.tokens = in.tokens ? *in.tokens : static_cast<double>((n + 3) / 4);
+    f.tokens = in.tokens ? *in.tokens : static_cast<double>((sc.cps + 3) / 4);
     f.has_attachments = in.has_attachments;
 
-    // code density
-    if (n > 0) {
-        thread_local std::vector<bool> fenced;
-        fenced.clear();
-        const double all = static_cast<double>(n);
-        const std::size_t fenced_cps = mark_fences(t, fenced);
-        double density = static_cast<double>(fenced_cps) / all;
-        if (t.find(U'`') != std::u32string::npos)
-            density = std::max(density, static_cast<double>(inline_code(t, fenced)) / all);
-        if (has_stack_trace(t)) density = std::max(density, kStackTraceDensity);
-        density = std::max(density, std::min(1.0, kSyntaxCharacterWeight * static_cast<double>(syntax) / all));
+    if (sc.cps > 0) {
+        const double all = static_cast<double>(sc.cps);
+        double density = marks.empty() ? 0 : span_density(text, marks, sc.ascii, sc.cps);
+        if (sc.stack_trace) density = std::max(density, kStackTraceDensity);
+        density = std::max(density, std::min(1.0, kSyntaxCharacterWeight * static_cast<double>(sc.syntax) / all));
         f.code_density = density;
     }
+    f.has_math = sc.backslash_math || sc.dollar_math;
 
-    const LineFacts lines = scan_lines(t);
-    f.has_math = backslash_math || lines.math_dollars;
-
-    const TermCounts terms = count_terms(m);
     double structure = 0;
-    if (questions >= 2) structure += kStructureQuestions;
-    if (lines.table) structure += kStructureTable;
-    if (lines.list_lines >= 2 || terms.matches[kStepPhrase] > 0 || terms.then_after_first || terms.finally_after_then)
-        structure += kStructureList;
+    if (sc.questions >= 2) structure += kStructureQuestions;
+    if (sc.table) structure += kStructureTable;
+    if (sc.list_lines >= 2 || sc.step_phrase || sc.then_after_first || sc.finally_after_then) structure += kStructureList;
     f.structure = std::min(1.0, structure);
 
-    f.hard = lexicon_strength(terms.matches[kHard]);
-    f.easy = lexicon_strength(terms.matches[kEasy]);
-    f.creative = lexicon_strength(terms.matches[kCreative]);
-    f.analytical = terms.matches[kAnalytical] > 0 || f.code_density > 0 || f.has_math || f.hard > 0;
-    f.trivial = is_trivial(in.text);
+    f.hard = lexicon_strength(sc.hard);
+    f.easy = lexicon_strength(sc.easy);
+    f.creative = lexicon_strength(sc.creative);
+    f.analytical = sc.analytical_term || f.code_density > 0 || f.has_math || f.hard > 0;
+    f.trivial = is_trivial(text);
     f.retrieval = clamp01(0.5 * (in.has_attachments ? 1 : 0) + 0.5 * ((in.has_rag || in.has_web) ? 1 : 0));
     const double tools = std::min(in.tool_count, kAgenticMaxTools) / kAgenticMaxTools;
     const double steps = kAgenticStepsWeight * (in.max_steps >= kAgenticManySteps ? 1 : 0);

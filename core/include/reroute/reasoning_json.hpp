@@ -12,6 +12,8 @@
 //   // {"prior":{...},"thresholds":{"lo":0.34,"hi":0.67},"steerable":true,"decision":{...},...}
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,6 +35,25 @@ std::optional<ReasoningState> parse_state(std::string_view text);
 // Complete: every field, buckets easy, medium, hard.
 void write_json(std::string& out, const ReasoningState& state);
 std::string to_json(const ReasoningState& state);
+
+// The same rules over a state's loose fields, however they were read (a JSON document here, a
+// JS object field by field in the WASM binding): one slot per field of 5.5.
+enum class FieldType : std::uint8_t { absent, number, string, null, object, other };
+struct LooseField {
+    FieldType type = FieldType::absent;
+    double number = 0;  // type number: the value; type string: the tier index, or -1 if not a tier name
+};
+enum StateSlot : std::uint8_t {
+    kStateSelf, kStateTurns, kStateIntensity, kIntensityCount, kIntensityMean, kIntensityM2, kStateBuckets,
+    kBucketFirst,  // then per bucket (easy, medium, hard): the kBucket* offsets
+};
+enum BucketSlot : std::uint8_t {
+    kBucketSelf, kBucketCount, kBucketMean, kBucketM2, kBucketUnder, kBucketWasteful, kBucketQuality,
+    kBucketLastTier, kBucketSlots,
+};
+inline constexpr int kStateSlots = kBucketFirst + 3 * kBucketSlots;
+using LooseState = std::array<LooseField, kStateSlots>;
+std::optional<ReasoningState> state_from_loose(const LooseState& fields);
 
 // {count, mean, m2} under the same rules.
 std::optional<Accumulator> accumulator_from_json(const json::Value& value);
