@@ -197,7 +197,7 @@ function makeRouting(core, safetyNet) {
     if (kind !== 0) return kind === 1 ? final(this, address, block) : undefined;
     const target = u32[at + 1];
     const targets = this.data;
-    const t = targets[target] ?? (targets[target] = Object.freeze(core._attemptsTarget(address)));
+    const t = targets[target] ?? (targets[target] = frozen(core._attemptsTarget(address)));
     const f64 = core.HEAPF64;
     const f = (block + 32) >>> 3;
     const flags = u32[at + 4];
@@ -243,6 +243,12 @@ function makeRouting(core, safetyNet) {
       };
     }
     return decision;
+  }
+
+  // Cached target fields are shared by every decision of that target: nobody may change them.
+  function frozen(target) {
+    Object.freeze(target.capabilities);
+    return Object.freeze(target);
   }
 
   // Outcomes that carry no text go through the raw export; the rest through Embind, where the core

@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { loadReroute, wasmBytes } from './helpers.mjs';
+import { join } from 'node:path';
+
+import { loadReroute, pkg, wasmBytes } from './helpers.mjs';
 
 const reroute = await loadReroute(wasmBytes());
 const T0 = 1_700_000_000_000;
@@ -212,6 +214,69 @@ test('explain lists the plan with verdicts from the shared health, without touch
   assert.equal(plan[0].resource, 'credential');
   assert.equal(h.serialize(), before);
   assert.equal(r.explain({ route: 'chat', overrides: { max_attempts: 0 } }, h, T0).status, 400);
+  r.free();
+  h.free();
+});
+
+test('the raw per-request paths and the Embind paths give the same results', () => {
+  const r = router();
+  const run = (request, outcomes) => {
+    const h = health();
+    const { attempts } = r.start(request, T0);
+    const seen = [];
+    for (const outcome of outcomes) {
+      seen.push(attempts.next(h, T0, 5));
+      seen.push(attempts.report(outcome, h, T0 + 10));
+    }
+    seen.push(attempts.next(h, T0 + 10));
+    attempts.free();
+    h.free();
+    return seen;
+  };
+  const outcomes = [{ kind: 'http_error', code: 'rate_limited', retryAfterMs: 500, durationMs: 3 }, { kind: 'timeout_connect' },
+    { kind: 'bogus' }];
+  // overrides: {} and error: null take the Embind paths of start and report.
+  const fast = run({ route: 'chat', conversationId: 'c' }, outcomes);
+  const slow = run({ route: 'chat', conversationId: 'c', overrides: {} }, outcomes.map((o) => ({ ...o, error: null })));
+  assert.deepEqual(fast, slow);
+  assert.equal(fast.at(-1).kind, 'final');
+  assert.ok(Object.isFrozen(fast[0].capabilities));
+  r.free();
+});
+
+test('decisions from the typed-view wire equal the Embind objects field for field', async () => {
+  const { default: createCore } = await import(join(pkg, 'reroute_core.mjs'));
+  const module = await WebAssembly.compile(wasmBytes());
+  const core = await createCore({
+    locateFile: (p) => p,
+    instantiateWasm(imports, receive) { WebAssembly.instantiate(module, imports).then((i) => receive(i, module)); return {}; },
+  });
+  const routerAddress = core._createRouter(JSON.stringify(config), keys, undefined).router;
+  const healthAddress = core._createHealth(undefined).health;
+  const r = router();
+  const h = health();
+  const scripts = [
+    [{ kind: 'http_error', status: 429, headers: [['retry-after', '1']], body: 'slow down' }, { kind: 'success' }],
+    [{ kind: 'http_error', status: 400, body: '{"error":{"message":"content_filter","code":"content_filter"}}' }],
+    [{ kind: 'reset' }, { kind: 'http_error', status: 503, body: 'overloaded' }, { kind: 'timeout_idle' }, { kind: 'reset' }],
+  ];
+  for (const [i, outcomes] of scripts.entries()) {
+    const request = { route: 'chat', conversationId: `c${i}`, overrides: {} };
+    const embind = core._routerStart(routerAddress, request, T0 + i * 1000).attempts;
+    const { attempts } = r.start(request, T0 + i * 1000);
+    for (const [j, outcome] of [...outcomes, undefined].entries()) {
+      const now = T0 + i * 1000 + j * 10;
+      const a = core._attemptsNext(embind, healthAddress, now, j);
+      const b = attempts.next(h, now, j);
+      assert.deepEqual({ ...b }, a);
+      if (!outcome) break;
+      assert.deepEqual(attempts.report(outcome, h, now + 5), core._attemptsReport(embind, outcome, healthAddress, now + 5));
+    }
+    core._rr_free(embind);
+    attempts.free();
+  }
+  core._rr_free(routerAddress);
+  core._rr_free(healthAddress);
   r.free();
   h.free();
 });
