@@ -1,11 +1,16 @@
-// Governor benchmark through the WASM module (issue 6, section 4): the same governor step as
-// bench/governor_bench.cpp (signals -> prior with the seed -> thresholds -> controller -> wire on
-// a 330-character message with learned thread and profile state), called from JS the way the edge
-// calls it: reroute.govern({...}) with plain objects in and out. p50 in ns per step over batches.
-// Prints one line per figure, then a JSON summary on the last line.
+// Governor benchmark through WebAssembly (issue 6, section 4), two figures:
+// - the JS API: the same governor step as bench/governor_bench.cpp (signals -> prior with the
+//   seed -> thresholds -> controller -> wire on a 330-character message with learned thread and
+//   profile state), called from JS the way the edge calls it: reroute.govern({...}) with plain
+//   objects in and out, the two learned states read from JS objects on every call;
+// - the core alone in WebAssembly: bench/governor_bench.cpp itself compiled with em++ (same
+//   flags as the module's hot sources) and run in Node, so that native and WASM time the same
+//   typed step. Skipped when em++ is not installed.
+// p50 in ns per step over batches. Prints one line per figure, then a JSON summary on the last line.
 //
 //   scripts/build --wasm && node bench/governor_wasm.mjs [build/wasm/pkg] [batches]
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -68,6 +73,36 @@ const figures = {
   govern_effort_p50: measure('govern (effort model, 330-char message)', () => { sink += reroute.govern(effort).decision.budget; }),
   govern_budget_p50: measure('govern (budget model, 330-char message)', () => { sink += reroute.govern(budget).decision.budget; }),
   govern_short_p50: measure('govern (effort model, short follow-up)', () => { sink += reroute.govern(shortTurn).decision.budget; }),
-  signals_p50: measure('  signals alone', () => { sink += reroute.reasoningSignals({ text: MESSAGE }).tokens; }),
+  signals_json_p50: measure('  signals alone (JSON facade path)', () => { sink += reroute.reasoningSignals({ text: MESSAGE }).tokens; }),
 };
+
+// The typed core step compiled to WebAssembly (no JS boundary inside the timed loop).
+const root = resolve(here, '..');
+const out = join(root, 'build/bench-wasm/governor_bench.cjs');
+const sources = ['bench/governor_bench.cpp', ...['reasoning', 'reasoning_signals', 'governor', 'reasoning_json',
+  'auto_router', 'json', 'text'].map((name) => `core/src/${name}.cpp`)];
+const headers = ['reasoning', 'reasoning_signals', 'governor', 'reasoning_json', 'auto_router', 'json', 'text']
+  .map((name) => `core/include/reroute/${name}.hpp`).concat(['core/src/reasoning_text.hpp']);
+const newest = Math.max(...[...sources, ...headers].map((f) => statSync(join(root, f)).mtimeMs));
+let core = null;
+try {
+  if (!existsSync(out) || statSync(out).mtimeMs < newest) {
+    mkdirSync(dirname(out), { recursive: true });
+    execFileSync('em++', ['-std=c++20', '-O2', '-DNDEBUG', '-ffp-contract=off', '-I', join(root, 'core/include'),
+      ...sources.map((f) => join(root, f)), '-sENVIRONMENT=node', '-sSINGLE_FILE=1', '-sALLOW_MEMORY_GROWTH=1',
+      '-o', out], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NODE_PATH: '/usr/share/nodejs' } });
+  }
+  const lines = execFileSync('node', [out, String(batches)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+    .trim().split('\n');
+  for (const line of lines.slice(0, -1)) console.log(`core in wasm: ${line}`);
+  core = JSON.parse(lines.at(-1));
+} catch (e) {
+  console.log(`core in wasm: skipped (${e.code === 'ENOENT' ? 'em++ not found' : e.message.split('\n')[0]})`);
+}
+if (core) {
+  figures.core_govern_effort_p50 = core.govern_effort_p50;
+  figures.core_govern_budget_p50 = core.govern_budget_p50;
+  figures.core_govern_short_p50 = core.govern_short_p50;
+  figures.core_signals_p50 = core.signals_p50;
+}
 console.log(JSON.stringify({ bench: 'governor_wasm', unit: 'ns', batches, per_batch: perBatch, ...figures, sink: sink > 0 }));
