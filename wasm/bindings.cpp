@@ -204,24 +204,28 @@ val error_codes_js() {
 std::string g_scratch;
 std::string g_text_result;
 
-// A string the caller wrote into the scratch buffer; len == kAbsent means absent.
+// The length that marks an absent string.
 constexpr std::uint32_t kAbsent = 0xFFFFFFFFu;
-std::optional<std::string> scratch_string(std::uint32_t offset, std::uint32_t len) {
-    if (len == kAbsent || std::size_t{offset} + len > g_scratch.size()) return std::nullopt;
-    return g_scratch.substr(offset, len);
+
+// A string the caller wrote into the scratch buffer (empty when out of range).
+std::string_view scratch_view(std::uint32_t offset, std::uint32_t len) {
+    if (std::size_t{offset} + len > g_scratch.size()) return {};
+    return std::string_view(g_scratch).substr(offset, len);
 }
 
-// Like scratch_string, into an existing string whose capacity is reused across calls.
+// A string the caller wrote into the scratch buffer, assigned into a string whose capacity is
+// reused across calls; absent when len is kAbsent.
 void assign_scratch(std::optional<std::string>& to, std::uint32_t offset, std::uint32_t len) {
-    if (len == kAbsent || std::size_t{offset} + len > g_scratch.size()) {
+    if (len == kAbsent) {
         to.reset();
         return;
     }
     if (!to) to.emplace();
-    to->assign(g_scratch, offset, len);
+    to->assign(scratch_view(offset, len));
 }
 
-ErrorValue g_error;  // reused by rr_error_op: its strings keep their capacity
+ErrorValue g_error;      // reused by rr_error_op: its strings keep their capacity
+EnvelopeFields g_fields;  // reused by rr_encode_envelope, likewise
 
 // Decoded envelope, read by JS through HEAPU32/HEAPF64: keep the layout in step with reroute.mjs.
 struct DecodedBlock {
@@ -263,11 +267,9 @@ EMSCRIPTEN_KEEPALIVE int rr_error_op(int op, int kind, int numbers, double statu
     ErrorValue& e = wasm::g_error;
     e.kind = static_cast<ErrorValue::Kind>(kind);
     if (e.kind == ErrorValue::Kind::string) {
-        if (op == 0) {  // the common case: no copy out of the scratch buffer
-            const auto len = std::min<std::size_t>(text_len, wasm::g_scratch.size() - std::min<std::size_t>(text_at, wasm::g_scratch.size()));
-            return static_cast<int>(classify_message(std::string_view(wasm::g_scratch).substr(text_at, len)));
-        }
-        e.text.assign(wasm::scratch_string(text_at, text_len).value_or(""));
+        const std::string_view text = wasm::scratch_view(text_at, text_len);
+        if (op == 0) return static_cast<int>(classify_message(text));  // the common case: no copy
+        e.text.assign(text);
     }
     const auto number = [&](std::optional<double>& to, int bit, double value) {
         if (numbers & bit) to = value;
@@ -299,15 +301,15 @@ EMSCRIPTEN_KEEPALIVE const char* rr_encode_envelope(int numbers, double tried, d
                                                     std::uint32_t provider_at, std::uint32_t provider_len,
                                                     std::uint32_t model_at, std::uint32_t model_len,
                                                     std::uint32_t raw_at, std::uint32_t raw_len) {
-    using reroute::wasm::scratch_string;
-    reroute::EnvelopeFields f;
-    f.code = scratch_string(code_at, code_len);
-    f.provider = scratch_string(provider_at, provider_len);
-    f.model = scratch_string(model_at, model_len);
-    f.raw = scratch_string(raw_at, raw_len);
-    if (numbers & 1) f.tried = tried;
-    if (numbers & 2) f.retry_after_ms = retry_after_ms;
-    reroute::wasm::g_text_result = reroute::encode_envelope(f);
+    using reroute::wasm::assign_scratch;
+    reroute::EnvelopeFields& f = reroute::wasm::g_fields;
+    assign_scratch(f.code, code_at, code_len);
+    assign_scratch(f.provider, provider_at, provider_len);
+    assign_scratch(f.model, model_at, model_len);
+    assign_scratch(f.raw, raw_at, raw_len);
+    f.tried = (numbers & 1) ? std::optional<double>(tried) : std::nullopt;
+    f.retry_after_ms = (numbers & 2) ? std::optional<double>(retry_after_ms) : std::nullopt;
+    reroute::encode_envelope(f, reroute::wasm::g_text_result);
     return reroute::wasm::g_text_result.data();
 }
 

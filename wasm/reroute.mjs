@@ -35,18 +35,31 @@ async function compile(source) {
 export async function loadReroute(source, options = {}) {
   const module = await compile(source);
   let failInstantiate;
+  let exports;
   const instantiateFailed = new Promise((_, reject) => { failInstantiate = reject; });
   const core = await Promise.race([
     createRerouteCore({
       locateFile: (path) => path,
       instantiateWasm(imports, receive) {
-        WebAssembly.instantiate(module, imports).then((instance) => receive(instance, module), failInstantiate);
+        WebAssembly.instantiate(module, imports).then((instance) => {
+          exports = instance.exports;
+          receive(instance, module);
+        }, failInstantiate);
         return {};
       },
     }),
     instantiateFailed,
   ]);
-  return makeApi(core, options);
+  return makeApi(core, rawCore(core, exports), options);
+}
+
+// The module's rr_* exports, for the per-request paths: called directly rather than through the
+// glue's lazily bound wrappers, and typed views over its memory (the glue renews them when the
+// memory grows).
+function rawCore(core, exports) {
+  const raw = { u8: () => core.HEAPU8, u32: () => core.HEAPU32, f64: () => core.HEAPF64 };
+  for (const name of Object.keys(exports)) if (name.startsWith('rr_')) raw[name] = exports[name];
+  return raw;
 }
 
 // Every function and class registered with Embind (in any wasm/bindings*.cpp) is exposed, except
@@ -68,8 +81,8 @@ function embindExports(core) {
   return api;
 }
 
-function makeApi(core, options) {
-  const wire = makeWire(core);
+function makeApi(core, raw, options) {
+  const wire = makeWire(raw);
   const codes = core.errorCodes();
   const scopes = core.failureScopes();
   const api = embindExports(core);
@@ -80,7 +93,7 @@ function makeApi(core, options) {
   api.isTransient = (error) => wire.errorOp(3, error) === 1;
   api.encodeEnvelope = (fields) => wire.encodeEnvelope(fields, codes);
   api.decodeEnvelope = (stored) => wire.decodeEnvelope(stored, codes);
-  Object.assign(api, makeRouting(core, options?.finalizationRegistry !== false));
+  Object.assign(api, makeRouting(core, raw, options?.finalizationRegistry !== false));
   return Object.freeze(api);
 }
 
@@ -91,10 +104,10 @@ function makeApi(core, options) {
 // the core as 0, which reads as an empty health state. The per-request calls (start without
 // overrides, next, report without text, relay.feed) use raw exports and typed views; the rest goes
 // through Embind.
-function makeRouting(core, safetyNet) {
+function makeRouting(core, raw, safetyNet) {
   const ADDRESS = Symbol('reroute.address');
   const registry = safetyNet && typeof FinalizationRegistry === 'function'
-    ? new FinalizationRegistry((address) => core._rr_free(address))
+    ? new FinalizationRegistry((address) => raw.rr_free(address))
     : undefined;
   const addressOf = (wrapper) => (wrapper !== null && typeof wrapper === 'object' && wrapper[ADDRESS]) || 0;
   const number = (value) => (typeof value === 'number' ? value : NaN);
@@ -118,7 +131,7 @@ function makeRouting(core, safetyNet) {
       if (!address) return;
       this[ADDRESS] = 0;
       registry?.unregister(this);
-      core._rr_free(address);
+      raw.rr_free(address);
     }
   }
   function adopt(Class, address, data) {
@@ -153,13 +166,13 @@ function makeRouting(core, safetyNet) {
   let ioCapacity = -1;
   function ioBuffer(bytes) {
     if (bytes > ioCapacity) {
-      io = core._rr_io(bytes);
+      io = raw.rr_io(bytes);
       ioCapacity = bytes;
     }
     return io;
   }
   function readString(ptr, length) {
-    return decoder.decode(core.HEAPU8.subarray(ptr, ptr + length));
+    return decoder.decode(raw.u8().subarray(ptr, ptr + length));
   }
 
   // The request as the core reads it: the overrides value travels as JSON text.
@@ -190,15 +203,15 @@ function makeRouting(core, safetyNet) {
   // ptr/len, message ptr/len, pad, pad; f64 retryAfterMs.
   function next(address, health, nowMs, seed) {
     const hasSeed = typeof seed === 'number' ? 1 : 0;
-    const block = core._rr_attempts_next(address, addressOf(health), number(nowMs), hasSeed, hasSeed ? seed : 0);
-    const u32 = core.HEAPU32;
+    const block = raw.rr_attempts_next(address, addressOf(health), number(nowMs), hasSeed, hasSeed ? seed : 0);
+    const u32 = raw.u32();
     const at = block >>> 2;
     const kind = u32[at];
     if (kind !== 0) return kind === 1 ? final(this, address, block) : undefined;
     const target = u32[at + 1];
     const targets = this.data;
     const t = targets[target] ?? (targets[target] = frozen(core._attemptsTarget(address)));
-    const f64 = core.HEAPF64;
+    const f64 = raw.f64();
     const f = (block + 32) >>> 3;
     const flags = u32[at + 4];
     const decision = {
@@ -214,7 +227,7 @@ function makeRouting(core, safetyNet) {
     return decision;
   }
   function final(attempts, address, block) {
-    const u32 = core.HEAPU32;
+    const u32 = raw.u32();
     const at = block >>> 2;
     const decision = { kind: 'final', ok: u32[at + 20] === 1, reason: reasons[u32[at + 3]], status: u32[at + 22] };
     const code = u32[at + 21];
@@ -227,7 +240,7 @@ function makeRouting(core, safetyNet) {
       });
     }
     if (u32[at + 4] & 8) {
-      const ms = core.HEAPF64[(block + 128) >>> 3];
+      const ms = raw.f64()[(block + 128) >>> 3];
       decision.retryAfterMs = ms;
       decision.retryAfter = String(Math.ceil(Math.max(0, ms) / 1000));
     }
@@ -261,7 +274,7 @@ function makeRouting(core, safetyNet) {
     const kind = kindIndex.get(outcome.kind) ?? -1;
     const code = codeIndex.get(outcome.code) ?? -1;
     const hint = typeof outcome.retryAfterMs === 'number' && outcome.retryAfterMs >= 0 ? outcome.retryAfterMs : -1;
-    const r = core._rr_attempts_report(address, addressOf(health), kind, code, hint, number(outcome.durationMs),
+    const r = raw.rr_attempts_report(address, addressOf(health), kind, code, hint, number(outcome.durationMs),
       number(outcome.bytesReceived), number(nowMs));
     const name = kind < 0 ? 'http_error' : kinds[kind];
     const result = { accepted: (r & 1) !== 0, kind: name };
@@ -290,12 +303,12 @@ function makeRouting(core, safetyNet) {
       const conversation = req.conversationId ?? '';
       const capacity = (route.length + conversation.length) * 3;
       const at = ioBuffer(capacity);
-      const heap = core.HEAPU8;
+      const heap = raw.u8();
       const routeLength = encoder.encodeInto(route, heap.subarray(at, at + capacity)).written;
       const conversationLength = encoder.encodeInto(conversation, heap.subarray(at + routeLength, at + capacity)).written;
       const max = typeof req.maxOutputTokens === 'number' ? req.maxOutputTokens : -1;
       const flags = (req.needsTools === true ? 1 : 0) | (req.needsVision === true ? 2 : 0);
-      const attempts = core._rr_router_start(address, number(nowMs), number(req.promptTokens), max, flags, number(req.seed),
+      const attempts = raw.rr_router_start(address, number(nowMs), number(req.promptTokens), max, flags, number(req.seed),
         routeLength, conversationLength);
       if (attempts) return { ok: true, attempts: adopt(Attempts, attempts, this.targetsOf(route)) };
     }
@@ -321,19 +334,19 @@ function makeRouting(core, safetyNet) {
     if (typeof bytes === 'string') {
       const capacity = bytes.length * 3;
       const at = ioBuffer(capacity);
-      length = encoder.encodeInto(bytes, core.HEAPU8.subarray(at, at + capacity)).written;
+      length = encoder.encodeInto(bytes, raw.u8().subarray(at, at + capacity)).written;
     } else if (bytes instanceof Uint8Array || bytes instanceof ArrayBuffer || ArrayBuffer.isView(bytes)) {
       const view = bytes instanceof Uint8Array ? bytes
         : bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       length = view.length;
-      core.HEAPU8.set(view, ioBuffer(length));
+      raw.u8().set(view, ioBuffer(length));
     }
-    const block = core._rr_relay_feed(address, length) >>> 2;
-    const u32 = core.HEAPU32;
+    const block = raw.rr_relay_feed(address, length) >>> 2;
+    const u32 = raw.u32();
     const flags = u32[block];
     const at = u32[block + 1];
     const result = {
-      out: core.HEAPU8.slice(at, at + u32[block + 2]),
+      out: raw.u8().slice(at, at + u32[block + 2]),
       committed: (flags & 1) !== 0,
       done: (flags & 2) !== 0,
     };
@@ -378,35 +391,42 @@ function makeRouting(core, safetyNet) {
 const ABSENT = 0xffffffff;
 const ERROR_VALUE_KIND = { absent: 0, other: 1, string: 2, object: 3 };
 
-function makeWire(core) {
+function makeWire(raw) {
+  const { rr_scratch, rr_error_op, rr_encode_envelope, rr_text_result_len, rr_decode_envelope } = raw;
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
-  let strings = [];
+  // Queued strings and their [offset, length] pairs: reused across calls (these paths run per
+  // request; a fresh array per call shows up in their cost).
+  const strings = [];
+  const spans = [];
 
-  // Writes the queued strings into the scratch buffer; returns their [offset, length] pairs.
+  // Writes the queued strings into the scratch buffer; returns their [offset, length] pairs
+  // (valid until the next call).
   function flush() {
     let capacity = 0;
-    for (const s of strings) capacity += s === undefined ? 0 : s.length * 3;
-    const base = core._rr_scratch(capacity);
-    const heap = core.HEAPU8;  // read after the call: the memory may have grown
-    const spans = [];
+    for (let i = 0; i < strings.length; i++) if (strings[i] !== undefined) capacity += strings[i].length * 3;
+    const base = rr_scratch(capacity);
+    const heap = raw.u8();  // read after the call: the memory may have grown
     let at = 0;
-    for (const s of strings) {
+    for (let i = 0; i < strings.length; i++) {
+      const s = strings[i];
       if (s === undefined) {
-        spans.push(0, ABSENT);
+        spans[2 * i] = 0;
+        spans[2 * i + 1] = ABSENT;
       } else {
         const { written } = encoder.encodeInto(s, heap.subarray(base + at, base + capacity));
-        spans.push(at, written);
+        spans[2 * i] = at;
+        spans[2 * i + 1] = written;
         at += written;
       }
     }
-    strings = [];
+    strings.length = 0;
     return spans;
   }
   const queue = (value) => strings.push(typeof value === 'string' ? value : undefined);
 
   function readString(ptr, len) {
-    const bytes = core.HEAPU8.subarray(ptr, ptr + len);
+    const bytes = raw.u8().subarray(ptr, ptr + len);
     if (len <= 32) {
       let ascii = '';
       for (let i = 0; i < len; i++) {
@@ -423,6 +443,12 @@ function makeWire(core) {
   // The members of a thrown value that the classification rules read, each only with the type
   // the rules read it as (chat-errors.md section 3; ErrorValue in error_value.hpp).
   function errorOp(op, error) {
+    if (typeof error === 'string') {  // the common case, without the queue
+      const base = rr_scratch(error.length * 3);
+      const { written } = encoder.encodeInto(error, raw.u8().subarray(base, base + error.length * 3));
+      return rr_error_op(op, ERROR_VALUE_KIND.string, 0, 0, 0, 0, 0, 0, 0, written,
+        0, ABSENT, 0, ABSENT, 0, ABSENT, 0, ABSENT, 0, ABSENT, 0, ABSENT);
+    }
     let kind;
     let numbers = 0;
     let status = 0, statusCode = 0, code = 0, errorCode = 0, hasData = 0;
@@ -455,7 +481,7 @@ function makeWire(core) {
       for (let i = 0; i < 6; i++) queue(undefined);
     }
     const s = flush();
-    return core._rr_error_op(op, kind, numbers, status, statusCode, code, errorCode, hasData,
+    return rr_error_op(op, kind, numbers, status, statusCode, code, errorCode, hasData,
       s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11], s[12], s[13]);
   }
 
@@ -469,9 +495,9 @@ function makeWire(core) {
     queue(f.model);
     queue(f.raw);
     const s = flush();
-    const ptr = core._rr_encode_envelope(numbers, numbers & 1 ? f.tried : 0, numbers & 2 ? f.retryAfterMs : 0,
+    const ptr = rr_encode_envelope(numbers, numbers & 1 ? f.tried : 0, numbers & 2 ? f.retryAfterMs : 0,
       s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]);
-    return readString(ptr, core._rr_text_result_len());
+    return readString(ptr, rr_text_result_len());
   }
 
   // Field order of DecodedBlock in bindings.cpp: present, code, triedCount, retryAfterMs, then
@@ -479,10 +505,10 @@ function makeWire(core) {
   function decodeEnvelope(stored, codes) {
     const present = typeof stored === 'string';
     queue(present ? stored : undefined);
-    const [, len] = flush();
-    const block = core._rr_decode_envelope(present ? 1 : 0, present ? len : 0);
-    const u32 = core.HEAPU32;
-    const f64 = core.HEAPF64;
+    const len = flush()[1];
+    const block = rr_decode_envelope(present ? 1 : 0, present ? len : 0);
+    const u32 = raw.u32();
+    const f64 = raw.f64();
     const at = block >>> 2;
     const bits = u32[at];
     const out = {};

@@ -419,13 +419,19 @@ std::optional<std::string> percent_decode(std::string_view text) {
 }
 
 std::string encode_envelope(const EnvelopeFields& f) {
+    std::string out;
+    encode_envelope(f, out);
+    return out;
+}
+
+void encode_envelope(const EnvelopeFields& f, std::string& out) {
     // The header is written already percent-encoded: JSON.stringify and encodeURIComponent fused,
     // into a buffer sized for the worst case and trimmed once at the end.
     const std::size_t names = (f.code ? f.code->size() : 0) + (f.provider ? f.provider->size() : 0) +
                               (f.model ? f.model->size() : 0);
     const std::size_t raw_size = f.raw ? f.raw->size() : 0;
     constexpr std::size_t kFixed = 256;  // keys, braces, commas, quotes and two numbers, encoded
-    std::string out(kEnvelopePrefix.size() + kFixed + names * kMaxEncodedPerByte + 1 + raw_size, '\0');
+    out.resize(kEnvelopePrefix.size() + kFixed + names * kMaxEncodedPerByte + 1 + raw_size);
     Cursor c{out.data()};
     c.put(kEnvelopePrefix);
     bool first = true;
@@ -453,7 +459,6 @@ std::string encode_envelope(const EnvelopeFields& f) {
     c.put('\n');
     if (f.raw) c.put(*f.raw);
     out.resize(static_cast<std::size_t>(c.at - out.data()));
-    return out;
 }
 
 DecodedEnvelope decode_envelope(std::optional<std::string_view> stored) {

@@ -42,6 +42,8 @@ struct EnvelopeFields {
 // "TALE_ERR1 " + percent-encoded compact JSON header + LF + raw (6.1-6.3). Numbers are written as
 // JavaScript writes them; a non-finite number is written as null, as JSON.stringify does.
 std::string encode_envelope(const EnvelopeFields& fields);
+// The same, into `out` (replacing its contents, reusing its capacity).
+void encode_envelope(const EnvelopeFields& fields, std::string& out);
 
 // What a reader gets back (6.4). Never holds an empty string.
 struct DecodedEnvelope {
