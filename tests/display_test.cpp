@@ -392,3 +392,34 @@ TEST_CASE("content sentence: empty names count as absent") {
     CHECK(content_sentence(ErrorCode::model_not_found, "p", "") ==
           "The model was not found on p. It may have been renamed or removed.");
 }
+
+TEST_CASE("the failure card opens the technical details only for generic") {
+    const auto generic = reroute::failure_card("Something odd happened", reroute::Locale::en);
+    CHECK(generic.code == reroute::ErrorCode::generic);
+    CHECK(generic.details_open);
+    CHECK(generic.raw_message == std::optional<std::string>("Something odd happened"));
+    const auto limited = reroute::failure_card("Rate limit exceeded", reroute::Locale::en);
+    CHECK_FALSE(limited.details_open);
+}
+
+TEST_CASE("the failure card offers the fix for the code") {
+    using reroute::CardAction;
+    const auto action = [](const char* stored) { return reroute::failure_card(stored, reroute::Locale::en).action; };
+    CHECK(action("TALE_ERR1 %7B%22code%22%3A%22missing_api_key%22%7D\n") == CardAction::open_provider_settings);
+    CHECK(action("TALE_ERR1 %7B%22code%22%3A%22context_length%22%7D\n") == CardAction::new_chat);
+    CHECK(action("TALE_ERR1 %7B%22code%22%3A%22content_filter%22%7D\n") == CardAction::none);
+    CHECK(action("TALE_ERR1 %7B%22code%22%3A%22tool_failure%22%7D\n") == CardAction::none);
+    CHECK(action("TALE_ERR1 %7B%22code%22%3A%22credit_exhausted%22%7D\n") == CardAction::switch_model);
+    CHECK(reroute::to_string(CardAction::open_provider_settings) == "open_provider_settings");
+}
+
+TEST_CASE("the failure card carries the named hint, the tried count and the retry hint") {
+    const auto card = reroute::failure_card(
+        "TALE_ERR1 %7B%22code%22%3A%22rate_limited%22%2C%22provider%22%3A%22OpenRouter%22%2C%22tried%22%3A3%2C%22retryAfterMs%22%3A2000%7D\nslow down",
+        reroute::Locale::de);
+    CHECK(card.hint.key == "errorHintRateLimitedNamed");
+    CHECK(card.hint.text == "Ratenlimit bei OpenRouter erreicht. Bitte warte einen Moment und versuche es erneut.");
+    CHECK(card.tried_count == 3.0);
+    CHECK(card.retry_after_ms == 2000.0);
+    CHECK(card.raw_message == std::optional<std::string>("slow down"));
+}

@@ -16,6 +16,7 @@
 #include "reroute/classify.hpp"
 #include "reroute/display.hpp"
 #include "reroute/envelope.hpp"
+#include "reroute/json.hpp"
 #include "reroute/notice.hpp"
 #include "reroute/error_value.hpp"
 #include "reroute/scope.hpp"
@@ -180,6 +181,48 @@ val auto_switch_js(val input) {
     val out_ids = val::array();
     for (const auto& id : d.processed) out_ids.call<void>("push", id);
     out.set("processed", out_ids);
+    return out;
+}
+
+// A catalogue message (chat-errors.md section 8) with its placeholders filled, or null.
+val message_js(val input) {
+    if (!is_object(input)) return val::null();
+    const auto key = string_member(input, "key");
+    const auto text = key ? message(locale_member(input), *key) : std::nullopt;
+    if (!text) return val::null();
+    const auto provider = string_member(input, "provider");
+    const auto from = string_member(input, "from");
+    const auto to = string_member(input, "to");
+    std::optional<std::string> count = string_member(input, "count");
+    if (const auto n = number_member(input, "count")) {
+        std::string written;
+        json::write_number(written, *n);
+        count = std::move(written);
+    }
+    return val(interpolate(*text, {view(provider), view(count), view(from), view(to)}));
+}
+
+// The row text of a system message carrying [MODEL_FALLBACK] (11.4), or null for any other content.
+val notice_display_text_js(val input) {
+    if (!is_object(input)) return val::null();
+    const auto text = notice_display_text(string_member(input, "content").value_or(""), locale_member(input));
+    return text ? val(*text) : val::null();
+}
+
+// Everything the failed-turn card shows (7.6), for a stored error value.
+val failure_card_js(val input) {
+    const bool ok = is_object(input);
+    const auto stored = ok ? string_member(input, "stored") : std::nullopt;
+    const FailureCard card = failure_card(stored.value_or(""), ok ? locale_member(input) : Locale::en);
+    val out = val::object();
+    out.set("code", str(to_string(card.code)));
+    out.set("hintKey", str(card.hint.key));
+    out.set("hint", card.hint.text);
+    set(out, "triedCount", card.tried_count);
+    set(out, "rawMessage", card.raw_message);
+    out.set("detailsOpen", card.details_open);
+    set(out, "retryAfterMs", card.retry_after_ms);
+    out.set("action", str(to_string(card.action)));
     return out;
 }
 
@@ -367,4 +410,7 @@ EMSCRIPTEN_BINDINGS(reroute) {
     emscripten::function("parseNotice", &parse_notice_js);
     emscripten::function("noticeText", &notice_text_js);
     emscripten::function("autoSwitch", &auto_switch_js);
+    emscripten::function("message", &message_js);
+    emscripten::function("noticeDisplayText", &notice_display_text_js);
+    emscripten::function("failureCard", &failure_card_js);
 }

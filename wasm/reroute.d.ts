@@ -125,6 +125,31 @@ export interface RerouteCore {
     current: string | null;
     processed: string[];
   }): { switchTo: string | null; processed: string[] };
+
+  /** A catalogue message (chat-errors.md section 8) with its placeholders filled; null for an unknown key. */
+  message(input: { key: string; locale: Locale; provider?: string; count?: number | string; from?: string; to?: string }): string | null;
+  /** The row text of a `[MODEL_FALLBACK]` system message (11.4); null for any other content. */
+  noticeDisplayText(input: { content: string; locale: Locale }): string | null;
+  /** Everything the failed-turn card shows for a stored error value (7.6). */
+  failureCard(input: { stored: string; locale: Locale }): FailureCard;
+}
+
+/** The failed-turn card (chat-errors.md 7.6), decided by the core. */
+export interface FailureCard {
+  code: ErrorCode;
+  hintKey: string;
+  /** The localized hint line (7.5). */
+  hint: string;
+  /** Only when more than one model was tried. */
+  triedCount?: number;
+  /** The cleaned first line of the raw text (7.3), when it survives. */
+  rawMessage?: string;
+  /** The technical details start open (only for generic). */
+  detailsOpen: boolean;
+  /** The envelope's retry hint: keep "Try again" disabled this long. */
+  retryAfterMs?: number;
+  /** The fix offered beside "Try again". */
+  action: 'switch_model' | 'new_chat' | 'open_provider_settings' | 'none';
 }
 
 

@@ -1,7 +1,6 @@
 // The WASM core, loaded once, and the few questions the page asks it. Every rule about errors,
 // notices and the model switch is the core's; this file only maps its answers to view data.
 import { loadReroute } from '/reroute.mjs';
-import { gapMessage } from './catalogue-gap.mjs';
 
 const WASM_URL = '/reroute_core.wasm';
 
@@ -18,20 +17,16 @@ function wasmSource() {
 
 /** Loads the core and returns the page's view of it. */
 export async function loadCore() {
-  const core = await loadReroute(wasmSource());
-  // Card chrome (8.1) comes from the core's catalogue once it exports it; until then from a
-  // verbatim copy of those five messages (catalogue-gap.mjs).
-  const message = typeof core.message === 'function' ? core.message : gapMessage;
-  return makeView(core, message);
+  return makeView(await loadReroute(wasmSource()));
 }
 
-function makeView(core, message) {
+function makeView(core) {
   return {
     core,
 
     /** A catalogue message (chat-errors.md section 8), interpolated by the core. */
     text(key, locale, params = {}) {
-      return message({ key, locale, ...params }) ?? key;
+      return core.message({ key, locale, ...params }) ?? key;
     },
 
     /**
@@ -39,17 +34,15 @@ function makeView(core, message) {
      * string), in `locale` (7.6).
      */
     failure(stored, locale) {
-      const sanitized = core.sanitize(stored);
-      const decoded = core.decodeEnvelope(stored);
-      const { code } = sanitized;
-      const hint = core.hint({ code, provider: decoded.provider, model: decoded.model, locale }).text;
+      const card = core.failureCard({ stored, locale });
       return {
-        code,
-        hint,
-        triedCount: sanitized.triedCount,
-        raw: sanitized.rawMessage,
-        retryAfterMs: decoded.retryAfterMs,
-        detailsOpen: code === 'generic',
+        code: card.code,
+        hint: card.hint,
+        triedCount: card.triedCount,
+        raw: card.rawMessage,
+        retryAfterMs: card.retryAfterMs,
+        detailsOpen: card.detailsOpen,
+        action: card.action,
       };
     },
 
@@ -66,10 +59,7 @@ function makeView(core, message) {
 
     /** The row text of a [MODEL_FALLBACK] notice, or null when the content is not one (11.4). */
     noticeRow(content, locale) {
-      if (typeof core.noticeDisplayText === 'function') return core.noticeDisplayText({ content, locale }) ?? null;
-      const notice = core.parseNotice(content);
-      if (!notice) return null;
-      return core.noticeText({ from: notice.from, to: notice.to, locale });
+      return core.noticeDisplayText({ content, locale });
     },
 
     /** The `to` of a notice, verbatim, or undefined. */

@@ -52,15 +52,6 @@ function renderAssistant(msg, ctx) {
   return el;
 }
 
-// The fix a person can make for a code, beside "Try again" (chat-errors.md 7.6 names the
-// provider-settings action; the others point at the picker or a fresh conversation).
-const FIX = {
-  missing_api_key: 'openSettings',
-  context_length: 'newChat',
-  content_filter: null,
-  tool_failure: null,
-};
-
 function renderCard(msg, ctx, { header, canContinue = false }) {
   const failure = ctx.view.failure(msg.stored, ctx.locale);
   const titleId = `${msg.id}-title`;
@@ -83,11 +74,10 @@ function renderCard(msg, ctx, { header, canContinue = false }) {
     card.append(details);
   }
   const actions = h('div', { class: 'card-actions' });
-  const fix = failure.code in FIX ? FIX[failure.code] : 'switchModel';
   if (canContinue) actions.append(h('button', { type: 'button', class: 'btn', 'data-action': 'continue', onclick: () => ctx.actions.continue(msg) }, icon('play'), ctx.t('continue')));
-  if (fix === 'openSettings') actions.append(h('button', { type: 'button', class: 'btn', 'data-action': 'settings', onclick: () => ctx.actions.openSettings() }, icon('key'), ctx.view.text('openProviderSettings', ctx.locale)));
-  if (fix === 'newChat') actions.append(h('button', { type: 'button', class: 'btn', 'data-action': 'new-chat', onclick: () => ctx.actions.newChat() }, icon('newChat'), ctx.t('startNewChat')));
-  if (fix === 'switchModel') actions.append(h('button', { type: 'button', class: 'btn', 'data-action': 'switch-model', onclick: () => ctx.actions.switchModel() }, icon('switch'), ctx.t('switchModel')));
+  if (failure.action === 'open_provider_settings') actions.append(h('button', { type: 'button', class: 'btn', 'data-action': 'settings', onclick: () => ctx.actions.openSettings() }, icon('key'), ctx.view.text('openProviderSettings', ctx.locale)));
+  if (failure.action === 'new_chat') actions.append(h('button', { type: 'button', class: 'btn', 'data-action': 'new-chat', onclick: () => ctx.actions.newChat() }, icon('newChat'), ctx.t('startNewChat')));
+  if (failure.action === 'switch_model') actions.append(h('button', { type: 'button', class: 'btn', 'data-action': 'switch-model', onclick: () => ctx.actions.switchModel() }, icon('switch'), ctx.t('switchModel')));
   if (ctx.latestFailure === msg) {
     const waitMs = retryWaitMs(msg, failure, ctx.now);
     const seconds = Math.ceil(waitMs / 1000);

@@ -208,4 +208,38 @@ std::string content_sentence(ErrorCode code, std::optional<std::string_view> pro
     return "An unexpected error occurred. Try again or switch to a different model.";
 }
 
+std::string_view to_string(CardAction action) noexcept {
+    switch (action) {
+        case CardAction::switch_model: return "switch_model";
+        case CardAction::new_chat: return "new_chat";
+        case CardAction::open_provider_settings: return "open_provider_settings";
+        case CardAction::none: break;
+    }
+    return "none";
+}
+
+CardAction card_action(ErrorCode code) noexcept {
+    switch (code) {
+        case ErrorCode::missing_api_key: return CardAction::open_provider_settings;
+        case ErrorCode::context_length: return CardAction::new_chat;
+        case ErrorCode::content_filter:  // the same words fail on every model
+        case ErrorCode::tool_failure: return CardAction::none;
+        default: return CardAction::switch_model;
+    }
+}
+
+FailureCard failure_card(std::string_view stored, Locale locale) {
+    const DecodedEnvelope decoded = decode_envelope(stored);
+    SanitizedError s = sanitize(stored);
+    FailureCard card;
+    card.code = s.code;
+    card.hint = hint(s.code, decoded.provider, decoded.model, locale);
+    card.tried_count = s.tried_count;
+    card.raw_message = std::move(s.raw_message);
+    card.details_open = s.code == ErrorCode::generic;
+    card.retry_after_ms = decoded.retry_after_ms;
+    card.action = card_action(s.code);
+    return card;
+}
+
 }  // namespace reroute

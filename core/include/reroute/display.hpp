@@ -4,6 +4,7 @@
 // public REST projection.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -56,6 +57,30 @@ struct RestProjection {
     std::optional<ErrorCode> error_code;  // only when the envelope carried a valid code
 };
 RestProjection rest_projection(std::string_view stored);
+
+// 7.6: everything the failed-turn card shows for a stored error value, in one locale: the hint
+// (7.5) for the decoded code, provider and model; the tried count and cleaned raw text of the
+// display adapter (7.2); whether the details start open (only for generic); the retry hint the
+// envelope carries; and the fix offered beside "Try again".
+enum class CardAction : std::uint8_t {
+    none,                    // nothing the person can change (content_filter, tool_failure)
+    switch_model,            // another model may work: point at the picker
+    new_chat,                // context_length: a fresh conversation fits
+    open_provider_settings,  // missing_api_key (7.6): the openProviderSettings action
+};
+std::string_view to_string(CardAction action) noexcept;
+CardAction card_action(ErrorCode code) noexcept;
+
+struct FailureCard {
+    ErrorCode code = ErrorCode::generic;
+    Hint hint;
+    std::optional<double> tried_count;     // only when greater than 1
+    std::optional<std::string> raw_message;
+    bool details_open = false;
+    std::optional<double> retry_after_ms;  // the envelope's reroute extra member
+    CardAction action = CardAction::none;
+};
+FailureCard failure_card(std::string_view stored, Locale locale);
 
 // Section 9: the English sentence stored as the failed message's content. provider and model
 // count as absent when absent or empty. Apostrophes are U+2019.
