@@ -99,7 +99,7 @@ TEST_CASE("the facade answers every op of section 7 and nothing else") {
     for (const char* op : {"route_parse", "route", "cache_key", "candidates_hash", "cache_read", "cache_upsert",
                            "cache_override", "cache_purge", "signals", "prior", "thresholds", "tier_of", "record",
                            "decide", "replay", "wire", "govern", "route_prepare", "route_plan", "classifier_body",
-                           "state", "outcome"}) {
+                           "state", "outcome", "request_facts"}) {
         CAPTURE(op);
         CHECK(call(op, "{}"));
     }
@@ -153,4 +153,34 @@ TEST_CASE("malformed facade inputs never crash") {
         REQUIRE(out);
         CHECK(reroute::json::parse(*out));  // always valid JSON
     }
+}
+
+TEST_CASE("request facts: the last user message, its attachments, the history and the client's controls") {
+    const auto body = reroute::json::parse(R"({
+      "messages": [
+        {"role": "system", "content": "be nice"},
+        {"role": "user", "content": "first"},
+        {"role": "assistant", "content": "ok"},
+        {"role": "tool", "content": "x"},
+        {"role": "user", "content": [{"type": "text", "text": "Look at"}, {"type": "image_url", "image_url": {}},
+                                     {"type": "text", "text": "this  Picture"}]},
+        {"role": "assistant", "content": "later"}
+      ],
+      "tools": [{}, {}], "web_search_options": {}, "temperature": 0.2, "thinking": null,
+      "max_tokens": 9000, "max_completion_tokens": 4000})");
+    REQUIRE(body);
+    const RequestFacts f = request_facts(*body);
+    CHECK(f.message == "Look at\nthis  Picture");
+    CHECK(f.has_attachments);
+    CHECK(f.has_web);
+    CHECK(f.tool_count == 2);
+    CHECK(f.history_message_count == 2);
+    CHECK(f.client.temperature);
+    CHECK_FALSE(f.client.reasoning);  // a null member is not present
+    CHECK(f.client.max_tokens == 4000);
+    const auto reasoning = reroute::json::parse(R"({"messages":[{"role":"user","content":"hi"}],"reasoning_effort":"high"})");
+    CHECK(request_facts(*reasoning).client.reasoning);
+    CHECK(facade("request_facts", R"({"body":{"messages":[{"role":"user","content":"  Hi  THERE "}]}})")
+              .find(R"("message_key":"hi there")") != std::string::npos);
+    CHECK(request_facts(reroute::json::Value{}).message.empty());
 }

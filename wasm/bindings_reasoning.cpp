@@ -365,6 +365,7 @@ constexpr char kState[] = "state";
 constexpr char kDecide[] = "decide";
 constexpr char kWire[] = "wire";
 constexpr char kOutcome[] = "outcome";
+constexpr char kRequestFacts[] = "request_facts";
 
 }  // namespace
 }  // namespace reroute::wasm::reasoning_binding
@@ -396,4 +397,5 @@ EMSCRIPTEN_BINDINGS(reroute_reasoning) {
     function("wireReasoning", &op<kWire>);
     function("govern", &govern_js);
     function("reasoningOutcome", &op<kOutcome>);
+    function("reasoningRequestFacts", &op<kRequestFacts>);
 }

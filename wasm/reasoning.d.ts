@@ -369,6 +369,20 @@ export interface RerouteReasoning {
   };
   /** One attempt's governor step (section 7 `govern`): the per-request hot path. */
   govern(input: GovernInput): Governed;
+  /**
+   * What the router and the governor read from a chat-completions body (4.1, 5.2, 5.7): the last
+   * user message (text parts joined by "\n") and its cache key, attachments, web search, tools,
+   * history, and the client's own controls. Members that are null count as absent.
+   */
+  reasoningRequestFacts(input: { body: unknown }): {
+    message: string;
+    message_key: string;
+    has_attachments: boolean;
+    has_web: boolean;
+    tool_count: number;
+    history_message_count: number;
+    client: { temperature?: true; reasoning: boolean; max_tokens?: number };
+  };
   /** The outcome to record (5.8) from the record template and the upstream response. */
   reasoningOutcome(input: {
     record: RecordTemplate;

@@ -1,3 +1,10 @@
+// reasoning.md 2.2: binary64 in the order written, without fused multiply-add contraction, whatever
+// the build's flags (x86-64 and WebAssembly have no FMA by default; other targets may).
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
 #include "reroute/auto_router.hpp"
 
 #include <algorithm>

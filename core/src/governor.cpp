@@ -1,3 +1,10 @@
+// reasoning.md 2.2: binary64 in the order written, without fused multiply-add contraction, whatever
+// the build's flags (x86-64 and WebAssembly have no FMA by default; other targets may).
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
 #include "reroute/governor.hpp"
 
 #include <algorithm>
@@ -447,11 +454,11 @@ std::string explain(const Governed& g) {
         out += "; utility call: reasoning off";
         return out;
     }
-    out += "; prior ";
+    out += "; prior tier ";
     out += to_string(p.tier);
-    out += " (";
+    out += " (class ";
     out += to_string(p.turn_class);
-    appendf(out, ", intensity %.2f", p.intensity);
+    appendf(out, ", intensity %.2f;", p.intensity);
     // The two strongest signals.
     int first = -1, second = -1;
     for (int i = 0; i < kSignalCount; ++i) {
@@ -464,9 +471,11 @@ std::string explain(const Governed& g) {
             second = i;
         }
     }
+    bool listed = false;
     for (int i : {first, second}) {
         if (i < 0) continue;
-        out += ", ";
+        out += listed ? ", " : " ";
+        listed = true;
         out += to_string(static_cast<Signal>(i));
         appendf(out, " %+.2f", p.why.contribution[i]);
     }

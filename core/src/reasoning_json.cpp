@@ -1,5 +1,6 @@
 #include "reroute/reasoning_json.hpp"
 
+#include <algorithm>
 #include <charconv>  // __cpp_lib_to_chars
 #include <cmath>
 #include <cstdio>
@@ -853,6 +854,27 @@ std::string op_outcome(const Value* in) {
     return out;
 }
 
+std::string op_request_facts(const Value* in) {
+    static const Value kNull;
+    const Value* body = member(in, "body");
+    const RequestFacts f = request_facts(body ? *body : kNull);
+    std::string out;
+    Obj o(out);
+    o.str("message", f.message);
+    o.str("message_key", message_key(f.message));
+    o.boolean("has_attachments", f.has_attachments);
+    o.boolean("has_web", f.has_web);
+    o.num("tool_count", f.tool_count);
+    o.num("history_message_count", f.history_message_count);
+    Obj c(o.key("client"));
+    if (f.client.temperature) c.boolean("temperature", true);
+    c.boolean("reasoning", f.client.reasoning);
+    if (f.client.max_tokens) c.integer("max_tokens", *f.client.max_tokens);
+    c.close();
+    o.close();
+    return out;
+}
+
 using OpFn = std::string (*)(const Value*);
 struct OpEntry {
     std::string_view name;
@@ -881,6 +903,7 @@ constexpr OpEntry kOps[] = {
     {"wire", op_wire},
     {"govern", op_govern},
     {"outcome", op_outcome},
+    {"request_facts", op_request_facts},
 };
 
 }  // namespace
@@ -1032,6 +1055,54 @@ Capability capability_from_json(const Value* v) {
     c.max_budget_tokens = whole_at(v, "max_budget_tokens");
     c.max_output_tokens = whole_at(v, "max_output_tokens");
     return c;
+}
+
+RequestFacts request_facts(const Value& body) {
+    RequestFacts f;
+    auto present = [&](std::string_view key) {
+        const Value* v = member(&body, key);
+        return v && v->kind != JKind::null;
+    };
+    f.has_web = present("web_search_options");
+    if (const Value* tools = member(&body, "tools"); tools && tools->kind == JKind::array)
+        f.tool_count = static_cast<double>(tools->items.size());
+    f.client.temperature = present("temperature");
+    f.client.reasoning = present("reasoning_effort") || present("thinking") || present("reasoning");
+    const auto max_tokens = whole_at(&body, "max_tokens");
+    const auto max_completion = whole_at(&body, "max_completion_tokens");
+    if (max_tokens && max_completion) f.client.max_tokens = std::min(*max_tokens, *max_completion);
+    else f.client.max_tokens = max_tokens ? max_tokens : max_completion;
+
+    const Value* messages = member(&body, "messages");
+    if (!messages || messages->kind != JKind::array) return f;
+    std::size_t last_user = messages->items.size();
+    for (std::size_t i = messages->items.size(); i-- > 0;) {
+        if (string_at(&messages->items[i], "role") == "user") {
+            last_user = i;
+            break;
+        }
+    }
+    if (last_user == messages->items.size()) return f;
+    for (std::size_t i = 0; i < last_user; ++i) {
+        const auto role = string_at(&messages->items[i], "role");
+        if (role == "user" || role == "assistant") f.history_message_count += 1;
+    }
+    const Value* content = member(&messages->items[last_user], "content");
+    if (content && content->is_string()) {
+        f.message = content->string;
+    } else if (content && content->kind == JKind::array) {
+        bool first = true;
+        for (const Value& part : content->items) {
+            if (string_at(&part, "type") == "text") {
+                if (!first) f.message += '\n';
+                first = false;
+                f.message += string_at(&part, "text").value_or("");
+            } else {
+                f.has_attachments = true;
+            }
+        }
+    }
+    return f;
 }
 
 ClientControls client_from_json(const Value* v) {

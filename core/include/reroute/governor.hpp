@@ -11,7 +11,7 @@
 //   in.profile = profile_state ? &*profile_state : nullptr; // per (model, agent type)
 //   Governed g = govern(in);
 //   // g.decision: {high, 22088, cold}; g.patch.thinking_budget 22088, g.patch.max_tokens 64000
-//   // explain(g): "tier=high budget=22088 reason=cold; prior high from hard+0.50 ..."
+//   // explain(g): "tier=high budget=22088 reason=cold; prior tier high (class hard, ...) ..."
 //   ... after the turn, for each steerable chat turn:
 //   Outcome o = make_outcome(*g.record, facts);               // facts from the response (5.8)
 //   record(thread, o); record(profile, o);                    // both folded with the same outcome
@@ -333,8 +333,8 @@ struct Governed {
 Governed govern(const GovernInput& in);
 
 // A one-line account for logs and the explain call, e.g.
-// "tier=medium budget=8192 reason=held; prior high (hard +1.50, length +0.60) floor medium (code);
-//  eff 0.40 n 3 +1 under; held at medium by last_tier".
+// "tier=medium budget=8192 reason=held; prior tier high (class hard, intensity 0.82; hard +1.50,
+//  length +0.60); floor medium (hard); n 3 eff 0.40 +1 under; held at medium by last_tier".
 std::string explain(const Governed& g);
 
 // ---------------------------------------------------------------------------------------------

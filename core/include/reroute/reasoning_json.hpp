@@ -78,6 +78,20 @@ std::string to_json(const Pointer& pointer);
 Capability capability_from_json(const json::Value* value);  // null or absent: knob none
 ClientControls client_from_json(const json::Value* value);
 
+// ---- the incoming request (4.1, 5.2, 5.7) ----
+
+// What the governor and the router read from an OpenAI-style chat-completions body.
+struct RequestFacts {
+    std::string message;                 // the last user message: a string as is, text parts joined by U+000A
+    bool has_attachments = false;        // that message has a non-text part
+    bool has_web = false;                // `web_search_options` present
+    double tool_count = 0;               // length of `tools`
+    double history_message_count = 0;    // user/assistant messages before the last user message
+    ClientControls client;               // temperature / reasoning control present, max_tokens
+};
+// A member counts as present when it exists and is not null.
+RequestFacts request_facts(const json::Value& body);
+
 // ---- the facade ----
 
 // Runs one operation of reasoning.md section 7 on a JSON input and returns its JSON output;
@@ -90,6 +104,8 @@ ClientControls client_from_json(const json::Value* value);
 //                     max_tokens} or null}; a null decision means: call the classifier, then `route`
 //   classifier_body {prompt: {system, user}, model, capability?} -> {body}
 //   state          {state} -> the stored state made complete, or null when it is invalid (5.5)
+//   request_facts  {body} -> {message, message_key, has_attachments, has_web, tool_count,
+//                  history_message_count, client: {temperature?, reasoning, max_tokens?}}
 //   outcome        {record: template, response: {reasoning_tokens?, reasoning_characters?,
 //                  completion_tokens?, finish_reason?, retried?, quality?}} -> outcome
 // `route`, `decide` and `govern` add "why" (ladder step, signals, controller move) and
