@@ -505,18 +505,20 @@ public:
     const Decision& step(HealthState& health, std::int64_t now, std::optional<double> seed) {
         if (seed) rng_ = Rng(static_cast<std::uint64_t>(static_cast<std::int64_t>(*seed)));
         // Moved member by member: decision_.attempt stays the last attempt handed out (served-by).
-        Decision d = attempts_.next(health, now, rng_);
+        // Without texts: the wrapper caches them per target; last() adds them when asked for.
+        Decision d = attempts_.next_lean(health, now, rng_);
         decision_.kind = d.kind;
         if (d.is_final()) {
             decision_.final = std::move(d.final);
         } else {
             decision_.attempt = std::move(d.attempt);
+            texts_ = false;
             in_flight_ = true;
             has_attempt_ = true;
         }
         return decision_;
     }
-    val decision_js() const { return decision_.is_final() ? final_js(decision_.final) : attempt_js(decision_.attempt); }
+    val decision_js() const { return decision_.is_final() ? final_js(decision_.final) : attempt_js(*last()); }
 
     // Reports an outcome; returns whether an attempt was in flight and the code it carried.
     std::pair<bool, std::optional<ErrorCode>> report_outcome(const Outcome& o, HealthState& health, std::int64_t now) {
@@ -723,7 +725,18 @@ public:
     const std::string& envelope() const noexcept { return envelope_; }
     const std::string& sentence() const noexcept { return sentence_; }
     std::size_t distinct() const noexcept { return attempts_.distinct_targets_tried(); }
-    const Attempt* last() const noexcept { return has_attempt_ ? &decision_.attempt : nullptr; }
+    std::optional<std::size_t> last_target() const noexcept {
+        return has_attempt_ ? std::optional<std::size_t>(decision_.attempt.target) : std::nullopt;
+    }
+    // The last attempt handed out, texts included.
+    const Attempt* last() const {
+        if (!has_attempt_) return nullptr;
+        if (!texts_) {
+            attempts_.fill_texts(decision_.attempt);
+            texts_ = true;
+        }
+        return &decision_.attempt;
+    }
 
 private:
     val final_js(const Final& f) const {
@@ -764,7 +777,8 @@ private:
     Attempts attempts_;
     std::string route_;
     Rng rng_;
-    Decision decision_;
+    mutable Decision decision_;  // the attempt's texts are filled lazily by last()
+    mutable bool texts_ = false;
     bool has_attempt_ = false;
     std::string envelope_, sentence_;
     bool in_flight_ = false;
@@ -1350,7 +1364,7 @@ EMSCRIPTEN_KEEPALIVE const void* rr_attempts_next(std::uintptr_t attempts, std::
         b.attempts = static_cast<std::uint32_t>(f.attempts);
         b.tried = static_cast<std::uint32_t>(h->distinct());
         // servedBy comes from the wrapper's target cache, filled when that attempt was handed out.
-        if (f.served_by && h->last() && h->last()->target == *f.served_by) b.served_by_plus_one = static_cast<std::uint32_t>(*f.served_by) + 1;
+        if (f.served_by && h->last_target() == f.served_by) b.served_by_plus_one = static_cast<std::uint32_t>(*f.served_by) + 1;
         if (f.code) {
             h->final_texts(f);
             b.code_plus_one = static_cast<std::uint32_t>(*f.code) + 1;

@@ -314,16 +314,47 @@ OverridesResult parse_overrides(std::string_view json_object, std::string_view b
 
 // ---- traffic ------------------------------------------------------------------------------
 
+Traffic::Entry* Traffic::lookup(std::string_view name, std::uint64_t hash) const noexcept {
+    if (slots_.empty()) return nullptr;
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = static_cast<std::size_t>(hash) & mask;; i = (i + 1) & mask) {
+        const Slot& s = slots_[i];
+        if (s.index_plus_one == 0) return nullptr;
+        Entry* e = routes_[s.index_plus_one - 1].get();
+        if (s.hash == hash && detail::same_bytes(e->name, name)) return e;
+    }
+}
+
 RouteTraffic& Traffic::route(std::string_view name, std::size_t targets) {
-    auto it = routes_.find(name);
-    if (it == routes_.end()) it = routes_.emplace(std::string(name), RouteTraffic{}).first;
-    if (it->second.in_flight.size() < targets) it->second.in_flight.resize(targets, 0);
-    return it->second;
+    const std::uint64_t h = hash_text(name);
+    Entry* e = lookup(name, h);
+    if (!e) {
+        routes_.push_back(std::make_unique<Entry>(Entry{std::string(name), RouteTraffic{}}));
+        e = routes_.back().get();
+        if (slots_.size() < routes_.size() * 2) {
+            std::size_t cap = 16;
+            while (cap < routes_.size() * 2) cap <<= 1;
+            slots_.assign(cap, Slot{});
+            for (std::uint32_t k = 0; k < routes_.size(); ++k) {
+                const std::uint64_t hk = hash_text(routes_[k]->name);
+                std::size_t i = static_cast<std::size_t>(hk) & (cap - 1);
+                while (slots_[i].index_plus_one != 0) i = (i + 1) & (cap - 1);
+                slots_[i] = Slot{hk, k + 1};
+            }
+        } else {
+            const std::size_t mask = slots_.size() - 1;
+            std::size_t i = static_cast<std::size_t>(h) & mask;
+            while (slots_[i].index_plus_one != 0) i = (i + 1) & mask;
+            slots_[i] = Slot{h, static_cast<std::uint32_t>(routes_.size())};
+        }
+    }
+    if (e->traffic.in_flight.size() < targets) e->traffic.in_flight.resize(targets, 0);
+    return e->traffic;
 }
 
 const RouteTraffic* Traffic::find(std::string_view name) const {
-    auto it = routes_.find(name);
-    return it == routes_.end() ? nullptr : &it->second;
+    const Entry* e = lookup(name, hash_text(name));
+    return e ? &e->traffic : nullptr;
 }
 
 // ---- planner ------------------------------------------------------------------------------
@@ -333,6 +364,34 @@ struct Planner::Compiled {
     KeyFingerprints keys;
     std::vector<std::unique_ptr<CRoute>> routes;
     std::map<std::string, std::size_t, std::less<>> by_name;
+    // by_name as a flat hash index for the per-request lookup (no string map walk).
+    struct Slot {
+        std::uint64_t hash = 0;
+        const std::string* name = nullptr;  // a key of by_name; nullptr = empty
+        std::size_t route = 0;
+    };
+    std::vector<Slot> slots;
+
+    void index() {
+        std::size_t cap = 16;
+        while (cap < by_name.size() * 2 + 2) cap <<= 1;
+        slots.assign(cap, Slot{});
+        for (const auto& [name, route] : by_name) {
+            const std::uint64_t h = hash_text(name);
+            std::size_t i = static_cast<std::size_t>(h) & (cap - 1);
+            while (slots[i].name) i = (i + 1) & (cap - 1);
+            slots[i] = Slot{h, &name, route};
+        }
+    }
+    std::optional<std::size_t> find(std::string_view name) const noexcept {
+        const std::uint64_t h = hash_text(name);
+        const std::size_t mask = slots.size() - 1;
+        for (std::size_t i = static_cast<std::size_t>(h) & mask;; i = (i + 1) & mask) {
+            const Slot& s = slots[i];
+            if (!s.name) return std::nullopt;
+            if (s.hash == h && detail::same_bytes(*s.name, name)) return s.route;
+        }
+    }
 };
 
 Planner::Planner(const Config& config, KeyFingerprints keys) : c_(std::make_unique<Compiled>()) {
@@ -352,6 +411,7 @@ Planner::Planner(const Config& config, KeyFingerprints keys) : c_(std::make_uniq
         c_->by_name.emplace(ref, c_->routes.size());
         c_->routes.push_back(compile(config, c_->keys, nullptr, std::move(owned)));
     }
+    c_->index();
 }
 
 Planner::Planner(Planner&&) noexcept = default;
@@ -375,12 +435,19 @@ struct Attempts::State {
     int max_attempts = kDefaultMaxAttempts;
     std::int64_t start_ms = 0, deadline_at = 0, min_attempt_ms = 0;
     Continuation continuation = Continuation::off;
-    std::vector<Reason> skip;  // static verdict per target: ok or why never usable
+    // Per target, in one allocation: the static verdict (ok or why never usable), progress and
+    // the per-call availability memo.
+    struct PerTarget {
+        Reason skip = Reason::ok;
+        std::uint8_t attempted = 0;
+        std::uint8_t retries = 0;
+        std::uint32_t gen = 0;
+        Availability a;
+    };
+    std::vector<PerTarget> per;
 
     // progress
     int attempts = 0;
-    std::vector<std::uint8_t> attempted;
-    std::vector<std::uint8_t> retries;
     std::size_t distinct = 0;
     std::vector<const ResourceId*> retired;
     std::int64_t min_window_exclusive = -1;
@@ -403,12 +470,7 @@ struct Attempts::State {
     std::optional<Final> final;
     std::vector<TrailEntry> trail;
 
-    // per-call availability memo
-    struct Memo {
-        std::uint32_t gen = 0;
-        Availability a;
-    };
-    std::vector<Memo> memo;
+    // per-call availability memo (PerTarget::gen, PerTarget::a)
     std::uint32_t gen = 0;
     std::int64_t memo_at = 0;
     const HealthState* memo_health = nullptr;
@@ -435,17 +497,16 @@ struct Attempts::State {
     // -- availability --
 
     void begin_eval(const HealthState& h, std::int64_t at) {
-        if (memo.size() != size()) memo.assign(size(), Memo{});
         ++gen;
         if (gen == 0) {  // wrapped: clear
-            for (Memo& m : memo) m.gen = 0;
+            for (PerTarget& m : per) m.gen = 0;
             gen = 1;
         }
         memo_at = at;
         memo_health = &h;
     }
     const Availability& health_of(std::size_t t) {
-        Memo& m = memo[t];
+        PerTarget& m = per[t];
         if (m.gen != gen) {
             m.a = memo_health->is_available(target(t).res, memo_at);
             m.gen = gen;
@@ -464,8 +525,8 @@ struct Attempts::State {
 
     // Why this request cannot use t, before asking health (ok when it can).
     Reason request_verdict(std::size_t t) const {
-        if (skip[t] != Reason::ok) return skip[t];
-        if (attempted[t]) return Reason::attempted;
+        if (per[t].skip != Reason::ok) return per[t].skip;
+        if (per[t].attempted) return Reason::attempted;
         if (locked && *locked != t) return Reason::fallbacks_disabled;
         if (min_window_exclusive >= 0 && target(t).window <= min_window_exclusive) return Reason::smaller_window;
         if (is_retired(t)) return Reason::retired;
@@ -597,7 +658,7 @@ struct Attempts::State {
         final = f;
         Decision d;
         d.kind = Decision::Kind::final;
-        d.final = f;
+        d.final = std::move(f);
         return d;
     }
 
@@ -653,17 +714,10 @@ struct Attempts::State {
                   HealthState& health, Rng& rng) {
         const CTarget& c = target(t);
         const ResolvedTarget& rt = *c.rt;
-        Attempt a;
+        // The attempt in flight carries no texts (fill_texts adds them where asked for).
+        Attempt& a = current;
         a.target = t;
         a.number = ++attempts;
-        a.provider = rt.provider;
-        a.endpoint_id = rt.endpoint_id;
-        a.base_url = rt.base_url;
-        a.credential_env = rt.credential_env;
-        a.fingerprint = c.fingerprint;
-        a.model = rt.model;
-        a.upstream_model = rt.upstream_model;
-        a.ref = c.ref;
         a.wait_ms = wait;
         a.start_ms = now + wait;
         a.deadline_at_ms = deadline_at;
@@ -674,6 +728,7 @@ struct Attempts::State {
         a.reason = reason;
         a.is_probe = probe;
         a.same_target_retry = retry;
+        a.notice.reset();
         if (has_failure && t != last_target) {
             FallbackNotice n;
             n.from = target(last_target).ref;
@@ -682,12 +737,12 @@ struct Attempts::State {
             a.notice = format_notice(n);
         }
         if (probe) health.begin_probe(c.res, a.start_ms, std::max<std::int64_t>(1, left));
-        if (!attempted[t]) {
-            attempted[t] = 1;
+        if (!per[t].attempted) {
+            per[t].attempted = 1;
             ++distinct;
         }
         if (retry) {
-            if (retries[t] < 255) ++retries[t];
+            if (per[t].retries < 255) ++per[t].retries;
             budget().begin_retry();
         }
         if (traffic && t < traffic->in_flight.size()) ++traffic->in_flight[t];
@@ -695,11 +750,24 @@ struct Attempts::State {
         jitter = rng.uniform() * jp / 100.0;
         if (disable_fallbacks && !locked) locked = t;
         in_flight = true;
-        current = a;
         Decision d;
         d.kind = Decision::Kind::attempt;
-        d.attempt = std::move(a);
+        d.attempt = current;
         return d;
+    }
+
+    void fill_texts(Attempt& a) const {
+        if (a.target >= size()) return;
+        const CTarget& c = target(a.target);
+        const ResolvedTarget& rt = *c.rt;
+        a.provider = rt.provider;
+        a.endpoint_id = rt.endpoint_id;
+        a.base_url = rt.base_url;
+        a.credential_env = rt.credential_env;
+        a.fingerprint = c.fingerprint;
+        a.model = rt.model;
+        a.upstream_model = rt.upstream_model;
+        a.ref = c.ref;
     }
 
     Decision next(HealthState& health, std::int64_t now, Rng& rng) {
@@ -747,11 +815,11 @@ struct Attempts::State {
             const std::size_t t = last_target;
             const RetryPolicy& rp = target(t).rt->policies.retry;
             if (!may_retry_same_target(rp, last_code, last_kind) ||
-                retries[t] >= same_target_retries(rp, last_code) || skip[t] != Reason::ok ||
+                per[t].retries >= same_target_retries(rp, last_code) || per[t].skip != Reason::ok ||
                 (locked && *locked != t)) {
                 refusal = Reason::not_retryable;
             } else {
-                std::int64_t wait = backoff_ms(rp, retries[t] + 1, rng.uniform());
+                std::int64_t wait = backoff_ms(rp, per[t].retries + 1, rng.uniform());
                 bool ok = true;
                 if (last_hint && std::isfinite(*last_hint) && *last_hint >= 0) {
                     const HintVerdict v = judge_hint(rp, *last_hint, deadline_at - now, min_attempt_ms);
@@ -829,7 +897,7 @@ struct Attempts::State {
             f.envelope.provider = c.rt->provider;
             f.envelope.model = c.rt->model;
             if (distinct > 0) f.envelope.tried = static_cast<double>(distinct);
-            final = f;
+            final = std::move(f);
             return;
         }
         if (o.kind == OutcomeKind::cancelled) {
@@ -837,7 +905,7 @@ struct Attempts::State {
             f.reason = Reason::cancelled;
             f.http_status = 499;
             f.attempts = attempts;
-            final = f;
+            final = std::move(f);
             return;
         }
 
@@ -907,7 +975,16 @@ Attempts::~Attempts() = default;
 
 Decision Attempts::next(HealthState& health, std::int64_t now_ms, Rng& rng) {
     if (!s_) return Decision{};
+    Decision d = s_->next(health, now_ms, rng);
+    if (!d.is_final()) s_->fill_texts(d.attempt);
+    return d;
+}
+Decision Attempts::next_lean(HealthState& health, std::int64_t now_ms, Rng& rng) {
+    if (!s_) return Decision{};
     return s_->next(health, now_ms, rng);
+}
+void Attempts::fill_texts(Attempt& attempt) const {
+    if (s_ && s_->route) s_->fill_texts(attempt);
 }
 void Attempts::report(const Outcome& outcome, HealthState& health, std::int64_t now_ms) {
     if (s_) s_->report(outcome, health, now_ms);
@@ -931,8 +1008,8 @@ namespace {
 std::unique_ptr<Attempts::State> prepare(const Planner::Compiled& c, const Request& req, std::int64_t now,
                                          std::vector<Problem>& problems) {
     const Config& config = *c.config;
-    auto it = c.by_name.find(req.route);
-    if (it == c.by_name.end()) {
+    const std::optional<std::size_t> it = c.find(req.route);
+    if (!it) {
         problems.push_back(problem("/model", "request.reference", "\"" + req.route + "\"",
                                    "a route name or a provider:model ref of the configuration"));
     }
@@ -946,7 +1023,7 @@ std::unique_ptr<Attempts::State> prepare(const Planner::Compiled& c, const Reque
 
     auto s = std::make_unique<Attempts::State>();
     s->config = &config;
-    s->route = c.routes[it->second].get();
+    s->route = c.routes[*it].get();
     if (s->route->route->groups.empty()) {
         problems.push_back(problem("/model", "request.reference", "\"" + req.route + "\"", "a route with targets"));
         s->route = nullptr;
@@ -971,14 +1048,12 @@ std::unique_ptr<Attempts::State> prepare(const Planner::Compiled& c, const Reque
     s->conversation = hash_text(req.conversation_id);
 
     const std::size_t n = s->route->targets.size();
-    s->skip.assign(n, Reason::ok);
-    s->attempted.assign(n, 0);
-    s->retries.assign(n, 0);
+    s->per.assign(n, Attempts::State::PerTarget{});
     const std::int64_t need = std::max<std::int64_t>(0, req.prompt_tokens) +
                               std::max<std::int64_t>(0, req.max_output_tokens.value_or(0));
     for (std::size_t t = 0; t < n; ++t) {
         const CTarget& ct = s->route->targets[t];
-        Reason& v = s->skip[t];
+        Reason& v = s->per[t].skip;
         if (ct.rt->drained) v = Reason::drained;
         else if (ct.config_failure || !ct.model) v = Reason::config_failure;
         else if (o.allowed_providers && !contains_name(*o.allowed_providers, ct.rt->provider)) v = Reason::not_allowed;

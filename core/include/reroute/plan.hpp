@@ -181,7 +181,17 @@ public:
     const RouteTraffic* find(std::string_view name) const;
 
 private:
-    std::map<std::string, RouteTraffic, std::less<>> routes_;
+    struct Entry {
+        std::string name;
+        RouteTraffic traffic;
+    };
+    struct Slot {
+        std::uint64_t hash = 0;
+        std::uint32_t index_plus_one = 0;  // 0 = empty
+    };
+    Entry* lookup(std::string_view name, std::uint64_t hash) const noexcept;
+    std::vector<std::unique_ptr<Entry>> routes_;  // stable addresses: attempts keep pointers
+    std::vector<Slot> slots_;                     // open addressing, power-of-two size
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -218,6 +228,12 @@ public:
     // The next attempt, or how the request ends. While an attempt is in flight (not reported
     // yet) it returns that same attempt again; after a final it returns the final again.
     Decision next(HealthState& health, std::int64_t now_ms, Rng& rng);
+    // next() without the attempt's texts (provider .. ref left empty): for a host that looks
+    // them up once per target (fill_texts) instead of copying them on every attempt.
+    Decision next_lean(HealthState& health, std::int64_t now_ms, Rng& rng);
+    // Sets the texts of an attempt of this request (provider, endpoint_id, base_url,
+    // credential_env, fingerprint, model, upstream_model, ref) from its target index.
+    void fill_texts(Attempt& attempt) const;
     // The outcome of the attempt in flight: updates this request (retirement, II.3 "this
     // request") and the shared health ("shared health"). Ignored when nothing is in flight.
     void report(const Outcome& outcome, HealthState& health, std::int64_t now_ms);

@@ -24,6 +24,26 @@
 
 namespace reroute {
 
+namespace detail {
+// Byte equality that stays inline in the WASM build (memcmp is an out-of-line call there): the
+// hot lookups compare short ids whose hashes already matched.
+inline bool same_bytes(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    const char* p = a.data();
+    const char* q = b.data();
+    std::size_t n = a.size();
+    for (; n >= 8; p += 8, q += 8, n -= 8) {
+        std::uint64_t x, y;
+        __builtin_memcpy(&x, p, 8);
+        __builtin_memcpy(&y, q, 8);
+        if (x != y) return false;
+    }
+    for (; n; ++p, ++q, --n)
+        if (*p != *q) return false;
+    return true;
+}
+}  // namespace detail
+
 // Order matters: it is the order of the II.1 table and the serialized kind names.
 enum class ResourceKind : std::uint8_t {
     endpoint,
@@ -73,7 +93,8 @@ public:
     std::string scope_key() const;
 
     friend bool operator==(const ResourceId& a, const ResourceId& b) noexcept {
-        return a.hash_ == b.hash_ && a.kind_ == b.kind_ && a.parts_ == b.parts_;
+        return a.hash_ == b.hash_ && a.kind_ == b.kind_ && detail::same_bytes(a.parts_[0], b.parts_[0]) &&
+               detail::same_bytes(a.parts_[1], b.parts_[1]) && detail::same_bytes(a.parts_[2], b.parts_[2]);
     }
     // A total order (kind, parts), used wherever output must be deterministic.
     friend bool operator<(const ResourceId& a, const ResourceId& b) noexcept {
