@@ -2,6 +2,9 @@
 // Every function takes and returns plain data; none throws. A field that has no value is absent,
 // never an empty string or null (except `switchTo`, which is null when there is no switch).
 
+import type { RerouteReasoning } from './reasoning';
+export type * from './reasoning';
+
 /** The fifteen chat error codes (chat-errors.md section 2). */
 export type ErrorCode =
   | 'missing_api_key' | 'credit_exhausted' | 'auth_error' | 'model_not_found'
@@ -781,7 +784,7 @@ export interface RerouteRouting {
   }): ContinuationPlan;
 }
 
-export interface Reroute extends RerouteCore, RerouteRouting {
+export interface Reroute extends RerouteCore, RerouteRouting, RerouteReasoning {
   /** Every other Embind-registered function or class of the module, as registered. */
   [name: string]: unknown;
 }
