@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include <boost/json.hpp>
 
@@ -26,6 +27,8 @@ struct CTarget {
     std::int64_t window = 0;
     bool config_failure = false;  // credential variable not set
     std::uint64_t sticky_key = 0;
+    Reason base = Reason::ok;  // drained or config_failure whatever the request; else ok
+    bool tools = false, vision = false;  // the model's capabilities
 };
 
 struct CRoute {
@@ -116,6 +119,9 @@ std::unique_ptr<CRoute> compile(const Config& config, const KeyFingerprints& key
         t.res = TargetResources::make(rt.provider, rt.base_url, t.fingerprint, rt.model, free_model);
         t.ref = rt.provider + ":" + rt.model;
         t.window = t.model ? t.model->context_window : 0;
+        t.base = rt.drained ? Reason::drained : t.config_failure || !t.model ? Reason::config_failure : Reason::ok;
+        t.tools = t.model && t.model->capabilities.tools;
+        t.vision = t.model && t.model->capabilities.vision;
         std::uint64_t h = hash_text(rt.provider);
         h = hash_text(rt.endpoint_id, h);
         h = hash_text(rt.credential_id.value_or(""), h);
@@ -437,14 +443,24 @@ struct Attempts::State {
     Continuation continuation = Continuation::off;
     // Per target, in one allocation: the static verdict (ok or why never usable), progress and
     // the per-call availability memo.
+    // The static verdict is worked out on first use (most requests look at a few targets only);
+    // the memo's Availability is written before it is read (gen), so it starts uninitialised.
     struct PerTarget {
+        PerTarget() {}
+        std::uint8_t known = 0;  // skip is set
         Reason skip = Reason::ok;
         std::uint8_t attempted = 0;
         std::uint8_t retries = 0;
         std::uint32_t gen = 0;
-        Availability a;
+        union {
+            Availability a;
+        };
     };
-    std::vector<PerTarget> per;
+    static_assert(std::is_trivially_copyable_v<Availability> && std::is_trivially_destructible_v<Availability>);
+    std::unique_ptr<PerTarget[]> per;
+    // what the static verdict needs of the request
+    std::int64_t need = 0;
+    bool needs_tools = false, needs_vision = false;
 
     // progress
     int attempts = 0;
@@ -499,7 +515,7 @@ struct Attempts::State {
     void begin_eval(const HealthState& h, std::int64_t at) {
         ++gen;
         if (gen == 0) {  // wrapped: clear
-            for (PerTarget& m : per) m.gen = 0;
+            for (std::size_t t = 0; t < size(); ++t) per[t].gen = 0;
             gen = 1;
         }
         memo_at = at;
@@ -523,9 +539,23 @@ struct Attempts::State {
         return false;
     }
 
+    // Why this request can never use t (ok when it can): fixed for the request.
+    Reason skip_of(std::size_t t) const {
+        PerTarget& p = per[t];
+        if (!p.known) {
+            const CTarget& ct = target(t);
+            p.skip = ct.base != Reason::ok                                                  ? ct.base
+                     : (needs_tools && !ct.tools) || (needs_vision && !ct.vision) ? Reason::capability_missing
+                     : need > ct.window                                                    ? Reason::context_too_small
+                                                                                           : Reason::ok;
+            p.known = 1;
+        }
+        return p.skip;
+    }
+
     // Why this request cannot use t, before asking health (ok when it can).
     Reason request_verdict(std::size_t t) const {
-        if (per[t].skip != Reason::ok) return per[t].skip;
+        if (const Reason v = skip_of(t); v != Reason::ok) return v;
         if (per[t].attempted) return Reason::attempted;
         if (locked && *locked != t) return Reason::fallbacks_disabled;
         if (min_window_exclusive >= 0 && target(t).window <= min_window_exclusive) return Reason::smaller_window;
@@ -774,6 +804,11 @@ struct Attempts::State {
         if (final) {
             Decision d;
             d.final = *final;
+            if (final->reason == Reason::succeeded && final->served_by && *final->served_by < size()) {
+                const ResolvedTarget& rt = *target(*final->served_by).rt;
+                d.final.envelope.provider = rt.provider;
+                d.final.envelope.model = rt.model;
+            }
             return d;
         }
         if (in_flight) {
@@ -815,7 +850,7 @@ struct Attempts::State {
             const std::size_t t = last_target;
             const RetryPolicy& rp = target(t).rt->policies.retry;
             if (!may_retry_same_target(rp, last_code, last_kind) ||
-                per[t].retries >= same_target_retries(rp, last_code) || per[t].skip != Reason::ok ||
+                per[t].retries >= same_target_retries(rp, last_code) || skip_of(t) != Reason::ok ||
                 (locked && *locked != t)) {
                 refusal = Reason::not_retryable;
             } else {
@@ -893,9 +928,7 @@ struct Attempts::State {
             f.reason = Reason::succeeded;
             f.http_status = 200;
             f.attempts = attempts;
-            f.served_by = t;
-            f.envelope.provider = c.rt->provider;
-            f.envelope.model = c.rt->model;
+            f.served_by = t;  // envelope.provider and .model: added by next()
             if (distinct > 0) f.envelope.tried = static_cast<double>(distinct);
             final = std::move(f);
             return;
@@ -1048,19 +1081,21 @@ std::unique_ptr<Attempts::State> prepare(const Planner::Compiled& c, const Reque
     s->conversation = hash_text(req.conversation_id);
 
     const std::size_t n = s->route->targets.size();
-    s->per.assign(n, Attempts::State::PerTarget{});
-    const std::int64_t need = std::max<std::int64_t>(0, req.prompt_tokens) +
-                              std::max<std::int64_t>(0, req.max_output_tokens.value_or(0));
-    for (std::size_t t = 0; t < n; ++t) {
-        const CTarget& ct = s->route->targets[t];
-        Reason& v = s->per[t].skip;
-        if (ct.rt->drained) v = Reason::drained;
-        else if (ct.config_failure || !ct.model) v = Reason::config_failure;
-        else if (o.allowed_providers && !contains_name(*o.allowed_providers, ct.rt->provider)) v = Reason::not_allowed;
-        else if (o.allowed_models && !contains_name(*o.allowed_models, ct.rt->model, ct.ref)) v = Reason::not_allowed;
-        else if ((req.needs_tools && !ct.model->capabilities.tools) || (req.needs_vision && !ct.model->capabilities.vision))
-            v = Reason::capability_missing;
-        else if (need > ct.window) v = Reason::context_too_small;
+    s->per.reset(new Attempts::State::PerTarget[n]);
+    s->need = std::max<std::int64_t>(0, req.prompt_tokens) + std::max<std::int64_t>(0, req.max_output_tokens.value_or(0));
+    s->needs_tools = req.needs_tools;
+    s->needs_vision = req.needs_vision;
+    // The request's own lists are not kept: with them, every verdict is worked out now.
+    if (o.allowed_providers || o.allowed_models) {
+        for (std::size_t t = 0; t < n; ++t) {
+            const CTarget& ct = s->route->targets[t];
+            Attempts::State::PerTarget& p = s->per[t];
+            if (ct.base != Reason::ok) p.skip = ct.base;
+            else if (o.allowed_providers && !contains_name(*o.allowed_providers, ct.rt->provider)) p.skip = Reason::not_allowed;
+            else if (o.allowed_models && !contains_name(*o.allowed_models, ct.rt->model, ct.ref)) p.skip = Reason::not_allowed;
+            else p.skip = s->skip_of(t);
+            p.known = 1;
+        }
     }
     return s;
 }
