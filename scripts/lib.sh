@@ -15,7 +15,7 @@ JOBS="${JOBS:-$(nproc)}"
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # Debian packages the project needs; installed once, on first use.
-APT_PACKAGES=(cmake g++ clang libclang-rt-14-dev emscripten libboost-json1.81-dev doctest-dev chromium)
+APT_PACKAGES=(cmake g++ clang libclang-rt-14-dev emscripten libboost-json1.81-dev doctest-dev chromium curl)
 
 ensure_apt() {
   local missing=()

@@ -36,9 +36,16 @@ const capnpString = (s) => JSON.stringify(String(s));
  * `isolates`: how many gateway services (each its own isolate, each with a socket named `http`,
  * `http2`, …) share the health Durable Object namespace of the first.
  */
+// The composer as served at `/`: the build's site (web/ plus the module's runtime files, made by
+// scripts/build --wasm), else web/ alone.
+function defaultSiteDir() {
+  const site = join(ROOT, 'build/wasm/site');
+  return existsSync(join(site, 'reroute_core.wasm')) ? site : join(ROOT, 'web');
+}
+
 export function generate({
   configPath, outDir = join(ROOT, 'build/edge'), isolates = 1, pkgDir = process.env.REROUTE_PKG ?? join(ROOT, 'build/wasm/pkg'),
-  webDir = join(ROOT, 'web'), srcDir = join(ROOT, 'edge/src'), extraEnv = [], passThrough,
+  webDir = defaultSiteDir(), srcDir = join(ROOT, 'edge/src'), extraEnv = [], passThrough,
 } = {}) {
   mkdirSync(outDir, { recursive: true });
   const configText = readFileSync(configPath, 'utf8');
