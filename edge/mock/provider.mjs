@@ -215,6 +215,23 @@ export const FAULTS = {
     plan: (p, [k, t]) => { p.preamble = num(k, 3); p.preambleMs = ms(t, 0); },
   },
   'len': { args: 'T', doc: 'answer length in tokens (default 32; capped by `max_tokens`, then `finish_reason: length`)', plan: (p, [t]) => { p.len = num(t, DEFAULT_TOKENS); } },
+  'classifier': {
+    args: '[SLUG][:EFFORT]', doc: 'answers a router classifier prompt with one line of JSON: `{"slug":SLUG}` (default: the first listed handler named as a word in the user message, else the last listed handler), plus `"effort":EFFORT` when given',
+    plan: (p, [slug, effort]) => { p.classifier = { slug, effort }; },
+  },
+  'classifier-slow': {
+    args: 'MS[:SLUG[:EFFORT]]', doc: 'as `classifier`, the body (or first frame) after MS ms',
+    plan: (p, [t, slug, effort]) => { p.classifier = { slug, effort }; p.firstTokenMs = ms(t, 1000); },
+  },
+  'classifier-garbage': { args: '', doc: 'answers a classifier prompt with prose that names no handler', plan: (p) => { p.classifier = { garbage: true }; } },
+  'thinks': {
+    args: '[F=0.5]', doc: 'reports `usage.completion_tokens_details.reasoning_tokens` = round(F x the request\'s thinking budget): `thinking.budget_tokens`, else `reasoning_effort` as minimal 0 / low 2048 / medium 8192 / high 24576, else 0',
+    plan: (p, [f]) => { p.thinks = Number.isFinite(Number(f)) ? Number(f) : 0.5; },
+  },
+  'exhaust': {
+    args: '', doc: 'reasoning uses the whole budget: no content, `finish_reason: length`, reasoning tokens = the request\'s thinking budget',
+    plan: (p) => { p.thinks = 1; p.len = 0; p.exhaust = true; },
+  },
   'tool-call': {
     args: '', doc: 'the answer is a `get_weather` tool call whose arguments stream in 8 fragments (the tokens); `finish_reason: tool_calls`',
     plan: (p) => { p.tool = true; },
@@ -279,7 +296,9 @@ function buildAnswer(body, plan) {
 
   let tokens;
   let prefillInfo = null;
-  if (plan.tool) {
+  if (plan.classifier) {
+    tokens = [classifierReply(body, lastUser, plan.classifier)];
+  } else if (plan.tool) {
     tokens = TOOL_ARGS.slice();
   } else if (prefill !== null && length > 0) {
     // Grow the answer past the prefill while the prefill still follows it (never beyond MAX_COUNT).
@@ -304,13 +323,34 @@ function buildAnswer(body, plan) {
   } else {
     tokens = canonicalTokens(words, length);
   }
-  let finish = plan.tool ? 'tool_calls' : 'stop';
+  let finish = plan.tool ? 'tool_calls' : plan.exhaust ? 'length' : 'stop';
   const cap = [body.max_completion_tokens, body.max_tokens].find((v) => Number.isInteger(v) && v > 0);
   if (cap !== undefined && cap < tokens.length && !plan.tool) {
     tokens = tokens.slice(0, cap);
     finish = 'length';
   }
-  return { tokens, finish, promptTokens, prefill, prefillInfo, includeUsage: body.stream_options?.include_usage === true };
+  const reasoningTokens = plan.thinks === undefined ? undefined : Math.round(plan.thinks * thinkingBudget(body));
+  return { tokens, finish, promptTokens, prefill, prefillInfo, reasoningTokens, includeUsage: body.stream_options?.include_usage === true };
+}
+
+const EFFORT_BUDGET = { minimal: 0, low: 2048, medium: 8192, high: 24576 };
+/** The reasoning allowance a request asked for (`thinking.budget_tokens`, else `reasoning_effort`). */
+function thinkingBudget(body) {
+  const b = body.thinking?.budget_tokens;
+  if (Number.isInteger(b) && b > 0) return b;
+  return EFFORT_BUDGET[body.reasoning_effort] ?? 0;
+}
+
+/** A classifier reply: the handlers are the system prompt's `- slug: description` lines. */
+function classifierReply(body, lastUser, { slug, effort, garbage }) {
+  if (garbage) return 'Honestly, any of them would probably do a fine job here.';
+  const system = textOf(body.messages.find((m) => m?.role === 'system')?.content);
+  const handlers = [...system.matchAll(/^- ([^:\n]+):/gm)].map((m) => m[1].trim());
+  if (!slug) {
+    const words = new Set(textOf(lastUser?.content).toLowerCase().split(/[^a-z0-9_.-]+/));
+    slug = handlers.find((h) => words.has(h.toLowerCase())) ?? handlers[handlers.length - 1] ?? 'none';
+  }
+  return JSON.stringify({ slug, ...(effort ? { effort } : {}) });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -449,6 +489,10 @@ export async function startMockProvider({ port = 0, host = '127.0.0.1', verbose 
     Object.assign(entry, {
       model: body.model, fault: faults.map((f) => [f.name, ...f.args].join(':')).join('+') || 'healthy',
       scenario, stream, prefill: answer.prefillInfo,
+      sent: {
+        reasoning_effort: body.reasoning_effort ?? null, thinking: body.thinking ?? null,
+        temperature: body.temperature ?? null, max_tokens: body.max_tokens ?? null,
+      },
     });
     const ctx = { model: body.model, stream, count: state.count, sinceFirstMs: performance.now() - state.firstMs, answer };
     const signal = controller.signal;
@@ -547,9 +591,14 @@ const chunk = (meta, choice, extra = {}) => ({
   choices: choice ? [{ index: 0, delta: choice.delta, logprobs: null, finish_reason: choice.finish_reason ?? null }] : [],
   ...extra,
 });
-const usageOf = (answer, completion) => ({
-  prompt_tokens: answer.promptTokens, completion_tokens: completion, total_tokens: answer.promptTokens + completion,
-});
+const usageOf = (answer, completion) => {
+  const r = answer.reasoningTokens;
+  if (r === undefined) return { prompt_tokens: answer.promptTokens, completion_tokens: completion, total_tokens: answer.promptTokens + completion };
+  return {
+    prompt_tokens: answer.promptTokens, completion_tokens: completion + r, total_tokens: answer.promptTokens + completion + r,
+    completion_tokens_details: { reasoning_tokens: r },
+  };
+};
 const billedHeaders = (b) => ({ 'x-mock-prompt-tokens': String(b.prompt_tokens), 'x-mock-completion-tokens': String(b.completion_tokens) });
 
 /** Content tokens emitted before the answer stops, for the billing headers. */

@@ -1,6 +1,7 @@
 // POST /v1/chat/completions: the request is planned and every attempt decided by the core
 // (Router.start, Attempts.next/report); this file only performs the upstream I/O the decisions
 // ask for and writes the responses they describe.
+import { isAdaptive, learnTurn, patchBody, planAttempt, prepareReasoning, reasoningHeaders, responseFacts } from './auto.mjs';
 import { logAttempt, logRequest } from './log.mjs';
 import { errorResponse, isRecord, problemsResponse, seed, sleep, traceparentOf } from './http.mjs';
 import { streamChat } from './stream.mjs';
@@ -45,6 +46,12 @@ export function upstreamBody(rest, attempt, prefillMessage) {
   return JSON.stringify({ ...rest, model: attempt.upstreamModel, messages: [...messages, JSON.parse(prefillMessage)] });
 }
 
+/** The upstream body of an attempt, with the governor's patch when the request is steered. */
+export function attemptBody(api, rctx, rest, d, prefillMessage) {
+  const r = rctx.reasoning;
+  return upstreamBody(r ? patchBody(rest, planAttempt(api, r, d).g.patch) : rest, d, prefillMessage);
+}
+
 /** `x-reroute-served-by` of an attempt (the same shape as ServedBy.header). */
 export function servedByHeader(attempt) {
   let host = '';
@@ -56,8 +63,9 @@ export function servedByHeader(attempt) {
 }
 
 /** Headers every answer carries (II.12). */
-export function rerouteHeaders(ctx, attempts, { attemptsMade, servedBy }) {
+export function rerouteHeaders(ctx, attempts, { attemptsMade, servedBy, attempt }) {
   const h = new Headers();
+  if (ctx.reasoning) reasoningHeaders(h, ctx.reasoning, attempt);
   h.set('x-reroute-attempts', String(attemptsMade));
   const trail = attempts.trail();
   if (trail) h.set('x-reroute-fallbacks', trail);
@@ -94,6 +102,18 @@ export async function handleChat(request, env, ctx, rt, sync) {
   if (!isRecord(body)) return errorResponse(400, 'The request body must be a JSON object.', 'invalid_request');
   await sync.fresh(env, ctx);
 
+  let reasoning = null;
+  if (body.model === 'auto' || (typeof body.model === 'string' && isAdaptive(rt, body.model))) {
+    reasoning = await prepareReasoning({ rt, env, ctx, body, request, sync, isAuto: body.model === 'auto', t0 });
+    if (reasoning.error) return reasoning.error;
+    body = { ...body, model: reasoning.route };
+    // The classification came out of the client's deadline.
+    const dl = body.reroute?.deadline_ms;
+    if (reasoning.auto?.classifier_called && isRecord(body.reroute) && Number.isInteger(dl) && dl > 0) {
+      body.reroute = { ...body.reroute, deadline_ms: Math.max(1, dl - (Date.now() - t0)) };
+    }
+  }
+
   const started = rt.router.start(routeRequest(body, request), Date.now());
   if (!started.ok) return problemsResponse(started.problems, started.status ?? 400);
   const attempts = started.attempts;
@@ -102,11 +122,11 @@ export async function handleChat(request, env, ctx, rt, sync) {
     t0, upstreamMs: 0, waitedMs: 0,
     requestId: request.headers.get('x-request-id')?.slice(0, 64) || `${rt.isolate}-${Date.now().toString(36)}-${(++requestCounter).toString(36)}`,
     isolate: rt.isolate, route: rest.model, stream: rest.stream === true,
-    traceparent: traceparentOf(request), signal: request.signal,
+    traceparent: traceparentOf(request), signal: request.signal, reasoning,
   };
   if (rctx.stream) return streamChat({ api, rt, sync, env, ctx, attempts, rest, rctx });
   try {
-    return await completeChat({ api, rt, sync, attempts, rest, rctx });
+    return await completeChat({ api, rt, sync, env, ctx, attempts, rest, rctx });
   } finally {
     attempts.free();
     sync.flush(env, ctx);
@@ -114,14 +134,15 @@ export async function handleChat(request, env, ctx, rt, sync) {
 }
 
 /** Non-streaming: attempts until a complete answer (II.4) or a final failure. */
-async function completeChat({ api, rt, sync, attempts, rest, rctx }) {
+async function completeChat({ api, rt, sync, env, ctx, attempts, rest, rctx }) {
   let served = null;
   for (;;) {
     const d = attempts.next(rt.health, Date.now(), seed());
     if (d.kind === 'final') {
       logRequest(rctx, { status: d.status, reason: d.reason, code: d.code, attempts: d.attempts, tried: d.tried, ms: Date.now() - rctx.t0 });
       if (!d.ok || !served) return finalFailureResponse(rctx, attempts, d);
-      const h = rerouteHeaders(rctx, attempts, { attemptsMade: d.attempts, servedBy: d.servedBy?.header ?? servedByHeader(served.attempt) });
+      if (rctx.reasoning) learnTurn(api, env, ctx, rctx.reasoning, served.attempt, responseFacts(served.bytes));
+      const h = rerouteHeaders(rctx, attempts, { attemptsMade: d.attempts, servedBy: d.servedBy?.header ?? servedByHeader(served.attempt), attempt: served.attempt });
       h.set('content-type', served.contentType || 'application/json');
       return new Response(served.bytes, { status: served.status, headers: h });
     }
@@ -133,7 +154,7 @@ async function completeChat({ api, rt, sync, attempts, rest, rctx }) {
         continue;
       }
     }
-    const result = await attemptOnce(api, rt, d, rest, rctx);
+    const result = await attemptOnce(api, rt, d, attemptBody(api, rctx, rest, d), rctx);
     rctx.upstreamMs += result.outcome.durationMs ?? 0;
     const report = attempts.report(result.outcome, rt.health, Date.now());
     sync.noteReport(result.outcome.kind, d);
@@ -142,11 +163,11 @@ async function completeChat({ api, rt, sync, attempts, rest, rctx }) {
   }
 }
 
-/** One non-streaming upstream request; resolves { outcome, status?, bytes?, contentType? }. */
-async function attemptOnce(api, rt, d, rest, rctx) {
+/** One non-streaming upstream request of `bodyText`; resolves { outcome, status?, bytes?, contentType? }. */
+export async function attemptOnce(api, rt, d, bodyText, rctx) {
   const call = new UpstreamCall(d, rctx.signal);
   const key = d.credentialEnv ? rt.keys[d.credentialEnv] : undefined;
-  const { url, init } = upstreamRequest(d, key, upstreamBody(rest, d), rctx.traceparent);
+  const { url, init } = upstreamRequest(d, key, bodyText, rctx.traceparent);
   let res;
   try {
     res = await call.send(url, init);

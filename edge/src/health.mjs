@@ -9,6 +9,7 @@
 //     the object and reach every isolate with the next pull.
 import { loadCore } from './runtime.mjs';
 import { logLine } from './log.mjs';
+import { handleReasoning } from './reasoning-store.mjs';
 
 export const PULL_MS = 1000;        // an isolate's view is at most this stale before it waits for a pull
 export const PULL_WAIT_MS = 200;    // the longest a request waits for that pull
@@ -91,6 +92,7 @@ export class HealthSync {
  *   POST /pull                            -> state
  *   POST /admin  body: {action, ...}      -> result and state
  *   POST /config body: {text}             -> {version}
+ *   POST /reasoning/<op>                  -> reasoning-store.mjs (objects named reasoning:*)
  */
 export class HealthStore {
   constructor(state, env) {
@@ -117,6 +119,10 @@ export class HealthStore {
   async fetch(request) {
     await this.ready;
     const url = new URL(request.url);
+    if (url.pathname.startsWith('/reasoning/')) {
+      // Objects named reasoning:* hold learned state and route-cache rows (reasoning-store.mjs).
+      return Response.json(await handleReasoning(this.api, this.state.storage, url.pathname.slice(11), await request.json()));
+    }
     const now = Date.now();
     if (now - this.lastPrune > PRUNE_MS) {
       this.health.prune(now);

@@ -6,7 +6,8 @@
 // ending (no [DONE]) after a mid-stream failure that is not continued.
 import { logAttempt, logLine, logRequest } from './log.mjs';
 import { seed, sleep } from './http.mjs';
-import { finalFailureResponse, rerouteHeaders, servedByHeader, upstreamBody } from './gateway.mjs';
+import { attemptBody, finalFailureResponse, rerouteHeaders, servedByHeader } from './gateway.mjs';
+import { learnTurn, usageFacts } from './auto.mjs';
 import { MAX_ERROR_BODY, UpstreamCall, concat, readBody, upstreamRequest } from './upstream.mjs';
 
 const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
@@ -36,7 +37,7 @@ class StreamRun {
   commit(d) {
     const { readable, writable } = new TransformStream();
     this.writer = writable.getWriter();
-    const h = rerouteHeaders(this.rctx, this.attempts, { attemptsMade: this.attempts.attemptsMade(), servedBy: servedByHeader(d) });
+    const h = rerouteHeaders(this.rctx, this.attempts, { attemptsMade: this.attempts.attemptsMade(), servedBy: servedByHeader(d), attempt: d });
     for (const [k, v] of Object.entries(SSE_HEADERS)) h.set(k, v);
     this.resolve(new Response(readable, { status: 200, headers: h }));
   }
@@ -87,6 +88,7 @@ class StreamRun {
         this.sync.noteReport(outcome.kind, d);
         logAttempt(rctx, d, report, { status, ms: outcome.durationMs, after_commit: outcome.afterCommit || undefined });
         if (relay.committed() && relay.produced()) this.committedRelay = relay;
+        if (outcome.kind === 'success') this.served = { d, relay };
         if (outcome.kind === 'success' || outcome.kind === 'cancelled' || this.clientGone) continue;
         if (!this.writer) continue; // before the commit point: the core picks the next target
         // After the commit point (II.5): continue on another target, or end with the error.
@@ -166,6 +168,14 @@ class StreamRun {
       await this.endWithError(this.endingFromFinal(final, {}, {}));
       return;
     }
+    if (final.ok && rctx.reasoning && this.served && !this.clientGone) {
+      const { d, relay } = this.served;
+      let usage = {};
+      try {
+        usage = JSON.parse(relay.usage()?.json ?? '{}');
+      } catch { /* no usage */ }
+      learnTurn(this.api, this.env, this.ctx, rctx.reasoning, d, usageFacts(usage, relay.finishReason()));
+    }
     await this.close();
   }
 
@@ -174,7 +184,7 @@ class StreamRun {
     const { rt, rctx } = this;
     const call = new UpstreamCall(d, rctx.signal);
     const key = d.credentialEnv ? rt.keys[d.credentialEnv] : undefined;
-    const { url, init } = upstreamRequest(d, key, upstreamBody(this.rest, d, this.continuation?.prefill), rctx.traceparent);
+    const { url, init } = upstreamRequest(d, key, attemptBody(this.api, rctx, this.rest, d, this.continuation?.prefill), rctx.traceparent);
     const failed = (failure) => ({ outcome: { ...failure, durationMs: call.durationMs(), bytesReceived: call.bytes } });
     let res;
     try {

@@ -1,0 +1,291 @@
+// `model: "auto"` and the reasoning governor at the edge (reasoning.md 3.2, 4, 5; issue 6 section 3).
+// The core decides everything (the ladder, the classifier prompt and reply, the cache rows, the
+// tier, the wire patch, the learned state); this file does the I/O between the steps:
+//
+//   1. facts of the body (reasoningRequestFacts), the thread record (conversation id) and the
+//      route-cache row (isolate, else Durable Object) -> autoRoutePlan;
+//   2. on a miss: the classifier call through the failover planner (router.start on the utility
+//      route, attempts.next/report, like any request), bounded by min(8000 ms, a quarter of the
+//      client's deadline) -> autoRoute; a classified decision is cached;
+//   3. per upstream attempt: govern() with that attempt's model capability, the thread state and
+//      the model's profile; the patch goes into the upstream body (never over a client field);
+//   4. after a successful turn: the outcome (reasoningOutcome) folded into the thread and profile.
+//
+// Configuration. The config schema (core/config.schema.json) has no auto route, `utility_model`,
+// route `description` / `reasoning` or model reasoning capability yet, so until it does:
+//   - `model: "auto"` is the implicit auto route: its candidates are every configured route, in
+//     config order, except a route named `utility` (when there are others); no default (the
+//     first candidate); descriptions empty;
+//   - the classifier (utility model) is the route named `utility`, else the first route;
+//   - a model's knob: `capabilities.reasoning: false` -> none (not steered); true with a provider
+//     of api_format `anthropic` -> budget (a `thinking` object; min 1024, the model's
+//     max_output_tokens as the output cap); true otherwise -> effort (`reasoning_effort`);
+//   - agent type `chat`, max_steps 0 for every route.
+// When the config document carries the spec's fields (3.1) they are used instead.
+//
+// Conversation id (thread state): header `x-reroute-conversation` (or `x-conversation-id`), else
+// the body's `metadata.conversation_id`. Quality: header `x-reroute-quality` (0..1) on a turn
+// scores the previous turn of the same conversation; that turn is folded again with it.
+import { logAttempt, logLine, logRequest } from './log.mjs';
+import { isRecord, seed, sleep } from './http.mjs';
+import { attemptOnce } from './gateway.mjs';
+import { cacheGet, cacheLocal, cachePut, learn, profileCached, profilesLoad, threadGet } from './reasoning-store.mjs';
+
+const setups = new WeakMap();
+
+/** What the auto route and the governor need from the loaded config (memoised per router). */
+export function autoSetup(rt) {
+  const router = rt.router;
+  let s = setups.get(router);
+  if (s) return s;
+  let doc = {};
+  try {
+    doc = JSON.parse(rt.configText) ?? {};
+  } catch { /* the router loaded it, so it parses */ }
+  const docRoutes = new Map((Array.isArray(doc.routes) ? doc.routes : []).filter(isRecord).map((r) => [r.name, r]));
+  const docModels = new Map((Array.isArray(doc.models) ? doc.models : []).filter(isRecord).map((m) => [`${m.provider}:${m.id}`, m]));
+  const routes = router.routes();
+  const names = routes.map((r) => r.name);
+  const described = routes.filter((r) => typeof docRoutes.get(r.name)?.description === 'string');
+  let candidates;
+  if (described.length > 0) {
+    candidates = described.map((r) => ({ slug: r.name, description: docRoutes.get(r.name).description }));
+  } else {
+    const pool = names.length > 1 ? names.filter((n) => n !== 'utility') : names;
+    candidates = pool.map((n) => ({ slug: n, description: '' }));
+  }
+  const utility = typeof doc.utility_model === 'string' ? doc.utility_model : names.includes('utility') ? 'utility' : names[0];
+  const maxOut = new Map(router.models().map((m) => [m.ref, m.maxOutputTokens]));
+  const targetModels = new Map(routes.map((r) => [r.name, [...new Set(r.targets.map((t) => t.ref))]]));
+  const attrs = new Map(routes.map((r) => {
+    const d = docRoutes.get(r.name) ?? {};
+    return [r.name, {
+      agentType: typeof d.agent_type === 'string' ? d.agent_type : 'chat',
+      maxSteps: Number.isInteger(d.max_steps) ? d.max_steps : 0,
+      adaptive: d.reasoning === 'adaptive',
+    }];
+  }));
+  const caps = new Map();
+  /** The reasoning capability of an attempt's model (null: knob none). */
+  const capability = (d) => {
+    let c = caps.get(d.ref);
+    if (c !== undefined) return c;
+    const declared = docModels.get(d.ref)?.reasoning;
+    if (isRecord(declared)) c = { ...declared, max_output_tokens: maxOut.get(d.ref) };
+    else if (!d.capabilities?.reasoning) c = null;
+    else if (d.apiFormat === 'anthropic') c = { knob: 'budget', min_budget_tokens: 1024, max_output_tokens: maxOut.get(d.ref) };
+    else c = { knob: 'effort', supports_minimal: false };
+    caps.set(d.ref, c);
+    return c;
+  };
+  s = { candidates, utility, attrs, capability, targetModels, hash: rt.api.candidatesHash({ candidates }).hash };
+  setups.set(router, s);
+  return s;
+}
+
+/** The conversation id a client sent (header, else body metadata), or ''. */
+export function conversationOf(request, body) {
+  const h = request.headers.get('x-reroute-conversation') ?? request.headers.get('x-conversation-id');
+  if (h) return h.slice(0, 256);
+  const m = isRecord(body.metadata) ? body.metadata.conversation_id : undefined;
+  return typeof m === 'string' && m ? m.slice(0, 256) : '';
+}
+
+function qualityOf(request) {
+  const q = request.headers.get('x-reroute-quality');
+  if (q === null) return undefined;
+  const n = Number(q);
+  return Number.isFinite(n) ? Math.min(1, Math.max(0, n)) : undefined;
+}
+
+/**
+ * The reasoning context of a request whose route is `auto` (or an adaptive route): runs the
+ * ladder when auto. Resolves { error } (a Response) or the context the attempts use:
+ * { route, auto?: {slug, reason}, seed?, facts, thread, conv, setup, signal, ... }.
+ */
+export async function prepareReasoning({ rt, env, ctx, body, request, sync, isAuto, t0 }) {
+  const api = rt.api;
+  const setup = autoSetup(rt);
+  const facts = api.reasoningRequestFacts({ body });
+  const conv = conversationOf(request, body);
+  const threadP = conv ? threadGet(env, conv, qualityOf(request)) : null;
+  const r = { setup, facts, conv, thread: null, auto: null, seed: undefined, plans: new Map(), route: body.model };
+  if (isAuto) {
+    let decision;
+    let row = cacheLocal(setup.hash, facts.message_key);
+    if (row === undefined) row = facts.message_key ? await cacheGet(env, setup.hash, facts.message_key) : null;
+    const now = Date.now();
+    const plan = api.autoRoutePlan({ candidates: setup.candidates, message: facts.message, now_ms: now, cache_row: row });
+    decision = plan.decision;
+    if (!decision) {
+      const classifier = await classify({ rt, env, ctx, sync, request, body, call: plan.classifier, setup });
+      decision = api.autoRoute({ candidates: setup.candidates, message: facts.message, now_ms: Date.now(), cache_row: row, classifier });
+      if (decision.cache_write) cachePut(env, ctx, setup.hash, facts.message_key, decision.cache_write);
+    }
+    if (!decision.slug) {
+      return { error: Response.json({ error: { message: 'model "auto": no candidate route is configured', type: 'invalid_request_error', code: 'config_error' } }, { status: 503 }) };
+    }
+    r.auto = decision;
+    r.route = decision.slug;
+    r.seed = decision.seed;
+    logLine('auto', { slug: decision.slug, reason: decision.reason, classifier_called: decision.classifier_called, ms: Date.now() - t0 });
+  }
+  const attrs = setup.attrs.get(r.route) ?? { agentType: 'chat', maxSteps: 0 };
+  r.agentType = attrs.agentType;
+  r.signals = {
+    text: facts.message, has_attachments: facts.has_attachments, has_web: facts.has_web, tool_count: facts.tool_count,
+    history_message_count: facts.history_message_count, max_steps: attrs.maxSteps, agent_type: attrs.agentType,
+  };
+  const keys = (setup.targetModels.get(r.route) ?? []).map((ref) => `${ref}::${attrs.agentType}`);
+  const [thread] = await Promise.all([threadP, profilesLoad(env, keys)]);
+  r.thread = thread;
+  const last = thread?.last_turn;
+  r.retried = Boolean(last && last.message_key === facts.message_key && last.history === facts.history_message_count);
+  return r;
+}
+
+/** Whether a route (by name) runs the governor without being auto. */
+export function isAdaptive(rt, route) {
+  return autoSetup(rt).attrs.get(route)?.adaptive === true;
+}
+
+/**
+ * The governor's step for one attempt (memoised per attempt number): { g, profileKey, header }.
+ * The patch is merged into the upstream body by `patchBody`.
+ */
+export function planAttempt(api, r, d) {
+  let p = r.plans.get(d.number);
+  if (p) return p;
+  const profileKey = `${d.ref}::${r.agentType}`;
+  const g = api.govern({
+    request: r.signals, seed: r.seed, capability: r.setup.capability(d),
+    thread: r.thread?.reasoning ?? null, profile: profileCached(profileKey), client: r.facts.client,
+  });
+  let header;
+  if (g.applied && g.decision) {
+    const budget = g.patch.thinking?.budget_tokens;
+    header = budget === undefined ? g.decision.tier : `${g.decision.tier}; budget=${budget}`;
+  }
+  p = { g, profileKey, header };
+  r.plans.set(d.number, p);
+  return p;
+}
+
+/** The client's fields stay; the governor's fill in only what the client did not set (5.7). */
+export function patchBody(rest, patch) {
+  const out = { ...rest };
+  for (const [k, v] of Object.entries(patch)) if (out[k] === undefined) out[k] = v;
+  return out;
+}
+
+/** `x-reroute-auto` and `x-reroute-reasoning` for the serving (or committing) attempt. */
+export function reasoningHeaders(h, r, d) {
+  if (!r) return;
+  if (r.auto) h.set('x-reroute-auto', `${r.auto.slug}; reason=${r.auto.reason}`);
+  const p = d ? r.plans.get(d.number) : undefined;
+  if (p?.header) h.set('x-reroute-reasoning', p.header);
+}
+
+/**
+ * After a turn that succeeded on attempt `d`: its outcome into the thread and the profile
+ * (steerable plans only), the pointer and the last turn into the thread record.
+ * `response`: { reasoning_tokens?, completion_tokens?, finish_reason? }.
+ */
+export function learnTurn(api, env, ctx, r, d, response) {
+  if (!r) return;
+  const p = d ? r.plans.get(d.number) : undefined;
+  let outcome;
+  if (p?.g.record) outcome = api.reasoningOutcome({ record: p.g.record, response: { ...response, retried: r.retried } });
+  if (!outcome && !r.conv) return;
+  learn(env, ctx, {
+    conv: r.conv, profileKey: p?.profileKey, outcome, pointer: r.auto?.pointer ?? null,
+    lastTurn: { message_key: r.facts.message_key, history: r.facts.history_message_count },
+  });
+}
+
+/** Usage facts of a non-streaming answer body. */
+export function responseFacts(bytes) {
+  try {
+    const j = JSON.parse(new TextDecoder().decode(bytes));
+    const u = j?.usage ?? {};
+    const msg = j?.choices?.[0]?.message ?? {};
+    const reasoningText = typeof msg.reasoning_content === 'string' ? msg.reasoning_content : typeof msg.reasoning === 'string' ? msg.reasoning : '';
+    return usageFacts(u, j?.choices?.[0]?.finish_reason, reasoningText.length);
+  } catch {
+    return {};
+  }
+}
+
+/** { reasoning_tokens?, reasoning_characters?, completion_tokens?, finish_reason? } from a usage object. */
+export function usageFacts(u, finish, reasoningChars = 0) {
+  const out = {};
+  const rt = u?.completion_tokens_details?.reasoning_tokens;
+  if (Number.isInteger(rt)) out.reasoning_tokens = rt;
+  else if (reasoningChars > 0) out.reasoning_characters = reasoningChars;
+  if (Number.isInteger(u?.completion_tokens)) out.completion_tokens = u.completion_tokens;
+  if (typeof finish === 'string' && finish) out.finish_reason = finish;
+  return out;
+}
+
+/**
+ * The classifier call (4.3): the utility route planned like any request, at most
+ * min(call.timeout_ms, a quarter of the client's deadline) for the whole classification.
+ * Resolves the core's ClassifierResult: {outcome: 'ok', reply} | {outcome: 'timeout'} | {outcome: 'error'}.
+ */
+async function classify({ rt, env, ctx, sync, request, body, call, setup }) {
+  const api = rt.api;
+  const clientDeadline = Number.isFinite(body.reroute?.deadline_ms) ? body.reroute.deadline_ms : rt.router.limits().deadlineMs;
+  const budgetMs = Math.max(1, Math.min(call.timeout_ms, Math.floor(clientDeadline * 0.25)));
+  const t0 = Date.now();
+  const started = rt.router.start({
+    route: setup.utility, promptTokens: Math.ceil((call.system.length + call.user.length) / 4), maxOutputTokens: call.max_tokens,
+    overrides: { deadline_ms: budgetMs }, seed: seed(),
+  }, t0);
+  if (!started.ok) {
+    logLine('auto_classifier', { ok: false, problems: started.problems.map((p) => p.message) });
+    return { outcome: 'error' };
+  }
+  const attempts = started.attempts;
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => { timedOut = true; controller.abort(); }, budgetMs);
+  const onClient = () => controller.abort();
+  request.signal?.addEventListener?.('abort', onClient);
+  const cctx = {
+    t0, upstreamMs: 0, waitedMs: 0, requestId: `${rt.isolate}-classifier-${t0.toString(36)}`, isolate: rt.isolate,
+    route: setup.utility, stream: false, traceparent: undefined, signal: controller.signal,
+  };
+  const prompt = { system: call.system, user: call.user };
+  let served = null;
+  try {
+    for (;;) {
+      const d = attempts.next(rt.health, Date.now(), seed());
+      if (d.kind === 'final') {
+        logRequest(cctx, { classifier: true, ok: d.ok && Boolean(served), status: d.status, reason: d.reason, attempts: d.attempts, timed_out: timedOut || undefined, ms: Date.now() - t0 });
+        if (d.ok && served) {
+          try {
+            const content = JSON.parse(new TextDecoder().decode(served.bytes))?.choices?.[0]?.message?.content;
+            return typeof content === 'string' ? { outcome: 'ok', reply: content } : { outcome: 'ok' };
+          } catch {
+            return { outcome: 'ok' };
+          }
+        }
+        return { outcome: timedOut ? 'timeout' : 'error' };
+      }
+      if (d.waitMs > 0 && !(await sleep(d.waitMs, controller.signal))) {
+        attempts.report({ kind: 'cancelled', durationMs: 0 }, rt.health, Date.now());
+        continue;
+      }
+      const bodyText = api.classifierBody({ prompt, model: d.upstreamModel, capability: setup.capability(d) }).body;
+      const result = await attemptOnce(api, rt, d, bodyText, cctx);
+      const report = attempts.report(result.outcome, rt.health, Date.now());
+      sync.noteReport(result.outcome.kind, d);
+      logAttempt(cctx, d, report, { status: result.status, ms: result.outcome.durationMs, classifier: true });
+      if (result.outcome.kind === 'success') served = result;
+    }
+  } finally {
+    clearTimeout(timer);
+    request.signal?.removeEventListener?.('abort', onClient);
+    attempts.free();
+  }
+}

@@ -1,0 +1,156 @@
+// `model: "auto"` and the reasoning governor at the edge (issue 6 section 3; reasoning.md 3, 4, 5):
+// the ladder through the core, the classifier call through the failover planner, the route cache,
+// the tier written into the upstream request, learned state per conversation.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { model, request, startGateway, testConfig } from './helpers.mjs';
+
+const RANK = { off: 0, low: 1, medium: 2, high: 3 };
+const tierOf = (r) => (r.headers['x-reroute-reasoning'] ?? '').split(';')[0].trim() || null;
+
+/** Config: `utility` (a failing target, then the mock classifier), candidates fast, smart, waste, deep. */
+function autoConfig(mockUrl, utilityTargets) {
+  const cfg = testConfig(mockUrl, {
+    models: [
+      model('mock', '500'),
+      model('backup', 'classifier'),
+      model('mock', 'classifier-slow:3000'),
+      model('mock', 'healthy'),
+      model('mock', 'thinks:0.3@hard', { reasoning: true }),
+      model('mock', 'thinks:0.9@waste', { reasoning: true }),
+      model('anth', 'healthy@cold', { reasoning: true }),
+    ],
+    routes: [
+      { name: 'utility', targets: utilityTargets },
+      { name: 'fast', targets: [{ provider: 'mock', model: 'healthy' }] },
+      { name: 'smart', targets: [{ provider: 'mock', model: 'thinks:0.3@hard' }] },
+      { name: 'waste', targets: [{ provider: 'mock', model: 'thinks:0.9@waste' }] },
+      { name: 'deep', targets: [{ provider: 'anth', model: 'healthy@cold' }] },
+    ],
+  });
+  // An Anthropic-format provider (budget knob) served by the same mock.
+  cfg.providers.push({ id: 'anth', api_format: 'anthropic', base_url: `${mockUrl}/v1`, credentials: [{ id: 'main', env: 'MOCK_KEY' }] });
+  return cfg;
+}
+
+const classifierCalls = (mock) => mock.log().filter((e) => /^classifier/.test(e.model ?? '')).length;
+const auto = (content, extra = {}) => ({ model: 'auto', messages: [{ role: 'user', content }], ...extra });
+
+/** A conversation: the same user message after `turn` earlier exchanges (so no turn is a regeneration). */
+function turnBody(content, turn) {
+  const messages = [];
+  for (let i = 0; i < turn; i++) messages.push({ role: 'user', content: `${content} (${i})` }, { role: 'assistant', content: `answer ${i}` });
+  messages.push({ role: 'user', content });
+  return { model: 'auto', messages };
+}
+
+describe('model auto', () => {
+  let gw;
+  before(async () => {
+    gw = await startGateway(null, (url) => autoConfig(url, [{ provider: 'mock', model: '500' }, { provider: 'backup', model: 'classifier' }]));
+  });
+  after(() => gw?.stop());
+
+  test('the classifier picks the route; a cache hit skips it; the classifier fails over like any request', async () => {
+    const before = classifierCalls(gw.mock);
+    const first = await request(gw.url, { body: auto('Please send this to smart, thanks.') });
+    assert.equal(first.status, 200, first.text);
+    assert.equal(first.headers['x-reroute-auto'], 'smart; reason=classified');
+    assert.equal(classifierCalls(gw.mock), before + 1);
+    // The utility route's first target failed (500) and the planner moved on.
+    assert.ok(gw.mock.log().some((e) => e.model === '500'));
+    // The same message, case and spacing aside: a cache hit, no classifier call.
+    for (let i = 0; i < 3; i++) {
+      const again = await request(gw.url, { body: auto('please   SEND this to smart, thanks.') });
+      assert.equal(again.status, 200);
+      assert.equal(again.headers['x-reroute-auto'], 'smart; reason=cached');
+    }
+    const streamed = await request(gw.url, { body: auto('please send this to smart, thanks.', { stream: true }) });
+    assert.equal(streamed.status, 200);
+    assert.ok(streamed.done);
+    assert.equal(streamed.headers['x-reroute-auto'], 'smart; reason=cached');
+    assert.equal(classifierCalls(gw.mock), before + 1);
+    // The classifier call had the utility plan merged in (reasoning off where steerable) and 160 tokens.
+    const call = gw.mock.log().find((e) => e.model === 'classifier');
+    assert.equal(call.sent.max_tokens, 160);
+  });
+
+  test('a hard prompt gets a higher tier than an easy one, written into the upstream request', async () => {
+    const easy = await request(gw.url, { body: auto('thanks smart') });
+    const hard = await request(gw.url, {
+      body: auto('smart: debug this race condition and refactor the algorithm step by step:\n```js\nfor (;;) { a[i] = b[j]; }\n```'),
+    });
+    assert.equal(easy.status, 200);
+    assert.equal(hard.status, 200);
+    assert.match(hard.headers['x-reroute-auto'], /^smart; reason=/);
+    assert.ok(RANK[tierOf(hard)] > RANK[tierOf(easy)], `${tierOf(easy)} -> ${tierOf(hard)}`);
+    assert.equal(tierOf(hard), 'high');
+    const sent = gw.mock.log().filter((e) => e.model === 'thinks:0.3@hard').map((e) => e.sent.reasoning_effort);
+    // Effort models get the tier's effort value (off: `low`, the model has no `minimal`).
+    assert.deepEqual(sent.slice(-2), [tierOf(easy) === 'off' ? 'low' : tierOf(easy), 'high']);
+  });
+
+  test('the client\'s own reasoning control is never overwritten', async () => {
+    const r = await request(gw.url, { body: auto('smart: debug this algorithm', { reasoning_effort: 'low' }) });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['x-reroute-reasoning'], undefined);
+    assert.equal(gw.mock.log().filter((e) => e.model === 'thinks:0.3@hard').at(-1).sent.reasoning_effort, 'low');
+  });
+
+  test('a run of wasted budget lowers the tier, without oscillating', async () => {
+    const tiers = [];
+    for (let turn = 0; turn < 8; turn++) {
+      const r = await request(gw.url, {
+        body: turnBody('waste: analyze why this query is slow and compare two fixes', turn),
+        headers: { 'x-reroute-conversation': 'conv-waste' },
+      });
+      assert.equal(r.status, 200, r.text);
+      assert.match(r.headers['x-reroute-auto'], /^waste; reason=/);
+      tiers.push(tierOf(r));
+    }
+    assert.equal(tiers[0], 'high');
+    assert.ok(RANK[tiers.at(-1)] < RANK[tiers[0]], tiers.join(' '));
+    for (let i = 1; i < tiers.length; i++) assert.ok(RANK[tiers[i]] <= RANK[tiers[i - 1]], `no move up: ${tiers.join(' ')}`);
+    // Once lowered it holds.
+    assert.equal(new Set(tiers.slice(-4)).size, 1, tiers.join(' '));
+    const sent = gw.mock.log().filter((e) => e.model === 'thinks:0.9@waste').map((e) => e.sent.reasoning_effort);
+    assert.deepEqual(sent.slice(-8), tiers);
+  });
+
+  test('a cold-start quality drop raises the tier once (budget model)', async () => {
+    const tiers = [];
+    const budgets = [];
+    for (let turn = 0; turn < 5; turn++) {
+      const r = await request(gw.url, {
+        body: { ...turnBody('ok deep', turn), stream: turn === 3 },
+        headers: { 'x-reroute-conversation': 'conv-cold', ...(turn > 0 ? { 'x-reroute-quality': '0' } : {}) },
+      });
+      assert.equal(r.status, 200, r.text);
+      assert.match(r.headers['x-reroute-auto'], /^deep; reason=/);
+      tiers.push(tierOf(r));
+      budgets.push(gw.mock.log().filter((e) => e.model === 'healthy@cold').at(-1).sent.thinking?.budget_tokens ?? 0);
+    }
+    // One bad answer is not enough; after the first score the tier goes up one step and stays.
+    assert.equal(tiers[0], 'low', tiers.join(' '));
+    assert.equal(tiers[1], 'medium', tiers.join(' '));
+    assert.deepEqual(tiers.slice(2), ['medium', 'medium', 'medium']);
+    assert.ok(budgets[1] > budgets[0], budgets.join(' '));
+    assert.match(gw.mock.log().filter((e) => e.model === 'healthy@cold').at(-1).sent.thinking.type, /enabled/);
+  });
+});
+
+describe('model auto: classifier timeout', () => {
+  test('the default route answers when the classifier is too slow', async (t) => {
+    const gw = await startGateway(t, (url) => autoConfig(url, [{ provider: 'mock', model: 'classifier-slow:3000' }]));
+    // A 4 s client deadline leaves the classification a quarter: 1000 ms.
+    const r = await request(gw.url, { body: auto('send this to smart please', { reroute: { deadline_ms: 4000 } }) });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.headers['x-reroute-auto'], 'fast; reason=fallback');
+    assert.ok(r.ms < 2500, `${r.ms} ms`);
+    // A fallback is not cached: the next request asks the classifier again.
+    const again = await request(gw.url, { body: auto('send this to smart please', { reroute: { deadline_ms: 4000 } }) });
+    assert.equal(again.headers['x-reroute-auto'], 'fast; reason=fallback');
+    assert.equal(classifierCalls(gw.mock), 2);
+  });
+});
