@@ -1,21 +1,91 @@
 // Pass 1 of load_config: JSON text to declared data, with every schema problem (types, required
 // and unknown members, formats, ranges). Mirrors core/config.schema.json member by member.
-// Boost.JSON is used only through non-throwing calls (error_code overloads, if_*/get_* after a
-// kind check), so this compiles and behaves the same with exceptions off (WASM).
-#include <boost/json.hpp>
-
+// Reads the document with reroute/json.hpp (strict Unicode, numbers with their source text), and
+// reports what Boost.JSON, which this loader used before, reported: the same syntax error names
+// and positions, int64 / uint64 / double number kinds and their printed forms.
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
 #include <set>
 
 #include "config_internal.hpp"
+#include "reroute/json.hpp"
 
 namespace reroute::config_detail {
 namespace {
 
-namespace bj = boost::json;
+using JValue = json::Value;
+using json::Kind;
+
+// ---------------------------------------------------------------------------------------------
+// Numbers as Boost.JSON classified and printed them: an integer literal that fits int64 is an
+// int64, else one that fits uint64 a uint64; every other number a double, printed in the shortest
+// round-trip digits as d.dddE<exponent> ("2.5E0", "5E3", "1E-1").
+
+struct Number {
+    enum class Type { int64, uint64, dbl } type = Type::dbl;
+    std::int64_t i = 0;
+    std::uint64_t u = 0;
+    double d = 0;
+};
+
+Number number_of(const JValue& v) {
+    Number n;
+    n.d = v.number;
+    const json::IntegerLiteral l = json::integer_literal(v);  // ParseOptions::number_text
+    n.type = l.type == json::IntegerLiteral::Type::int64    ? Number::Type::int64
+             : l.type == json::IntegerLiteral::Type::uint64 ? Number::Type::uint64
+                                                            : Number::Type::dbl;
+    n.i = l.i;
+    n.u = l.u;
+    return n;
+}
+
+std::string double_text(double d) {
+    if (std::isinf(d)) return d < 0 ? "-Infinity" : "Infinity";
+    if (std::isnan(d)) return "NaN";
+    if (d == 0) return std::signbit(d) ? "-0E0" : "0E0";
+    std::string js;
+    json::write_number(js, std::fabs(d));  // shortest round-trip digits, JavaScript's layout
+    std::string digits;
+    int point = -1, exp10 = 0;
+    std::size_t k = 0;
+    for (; k < js.size() && js[k] != 'e'; ++k) {
+        if (js[k] == '.') point = static_cast<int>(digits.size());
+        else digits += js[k];
+    }
+    if (k < js.size()) {
+        std::from_chars(js.data() + k + 1 + (js[k + 1] == '+' ? 1 : 0), js.data() + js.size(), exp10);
+    }
+    if (point < 0) point = static_cast<int>(digits.size());
+    std::size_t first = digits.find_first_not_of('0');
+    if (first == std::string::npos) return "0E0";
+    std::string significant = digits.substr(first);
+    while (significant.size() > 1 && significant.back() == '0') significant.pop_back();
+    const int e = point - static_cast<int>(first) - 1 + exp10;
+    std::string out = d < 0 ? "-" : "";
+    out += significant[0];
+    if (significant.size() > 1) {
+        out += '.';
+        out.append(significant, 1);
+    }
+    return out + "E" + std::to_string(e);
+}
+
+std::string number_text(const JValue& v) {
+    const Number n = number_of(v);
+    switch (n.type) {
+        case Number::Type::int64: return std::to_string(n.i);
+        case Number::Type::uint64: return std::to_string(n.u);
+        case Number::Type::dbl: break;
+    }
+    return double_text(n.d);
+}
+
+const JValue* if_object(const JValue& v) { return v.kind == Kind::object ? &v : nullptr; }
+const JValue* if_array(const JValue& v) { return v.kind == Kind::array ? &v : nullptr; }
 
 // ---------------------------------------------------------------------------------------------
 // Formats (the schema's "pattern"s)
@@ -58,13 +128,16 @@ bool is_model_id(std::string_view s) {
 // ---------------------------------------------------------------------------------------------
 // Rendering values for Problem::found
 
-std::string render(const bj::value& v) {
-    switch (v.kind()) {
-        case bj::kind::object: return "object";
-        case bj::kind::array: return "array";
-        case bj::kind::string: return quoted(std::string_view(v.get_string()));
-        default: return shorten(bj::serialize(v));
+std::string render(const JValue& v) {
+    switch (v.kind) {
+        case Kind::object: return "object";
+        case Kind::array: return "array";
+        case Kind::string: return quoted(std::string_view(v.string));
+        case Kind::null: return "null";
+        case Kind::boolean: return v.boolean ? "true" : "false";
+        case Kind::number: break;
     }
+    return shorten(number_text(v));
 }
 
 // Levenshtein distance, for "did you mean" on unknown members (short strings only).
@@ -97,21 +170,24 @@ class Reader {
 public:
     explicit Reader(Problems& problems) : p_(problems) {}
 
-    const bj::object* object(const bj::value& v, const std::string& path) {
-        if (const bj::object* o = v.if_object()) return o;
+    const JValue* object(const JValue& v, const std::string& path) {
+        if (const JValue* o = if_object(v)) return o;
         p_.error(path, "config.type", render(v), "object");
         return nullptr;
     }
-    const bj::array* array(const bj::value& v, const std::string& path) {
-        if (const bj::array* a = v.if_array()) return a;
+    const JValue* array(const JValue& v, const std::string& path) {
+        if (const JValue* a = if_array(v)) return a;
         p_.error(path, "config.type", render(v), "array");
         return nullptr;
     }
 
     // Every member not in `known` is an error (typos never pass silently).
-    void only(const bj::object& o, const std::string& path, Known known) {
-        for (const auto& kv : o) {
-            std::string_view key = kv.key();
+    void only(const JValue& o, const std::string& path, Known known) {
+        // A repeated key counts once, at its first place (as Boost.JSON's object kept it).
+        std::set<std::string_view> seen;
+        for (const auto& kv : o.members) {
+            std::string_view key = kv.first;
+            if (o.members.size() > 1 && !seen.insert(key).second) continue;
             if (std::find(known.begin(), known.end(), key) != known.end()) continue;
             std::string_view best;
             std::size_t best_distance = 3;
@@ -130,24 +206,24 @@ public:
         }
     }
 
-    const bj::value* get(const bj::object& o, std::string_view key, const std::string& path,
-                         bool required, std::string_view expected) {
-        if (const bj::value* v = o.if_contains(key)) return v;
+    const JValue* get(const JValue& o, std::string_view key, const std::string& path,
+                      bool required, std::string_view expected) {
+        if (const JValue* v = o.find(key)) return v;
         if (required) p_.error(child_path(path, key), "config.required", "missing", std::string(expected));
         return nullptr;
     }
 
-    std::optional<std::string> string(const bj::object& o, std::string_view key,
+    std::optional<std::string> string(const JValue& o, std::string_view key,
                                       const std::string& path, bool required = false) {
-        const bj::value* v = get(o, key, path, required, "string");
+        const JValue* v = get(o, key, path, required, "string");
         if (!v) return std::nullopt;
-        if (const bj::string* s = v->if_string()) return std::string(std::string_view(*s));
+        if (v->kind == Kind::string) return v->string;
         p_.error(child_path(path, key), "config.type", render(*v), "string");
         return std::nullopt;
     }
 
     // A string member that must match a format; reports config.format with `expected`.
-    std::optional<std::string> formatted(const bj::object& o, std::string_view key,
+    std::optional<std::string> formatted(const JValue& o, std::string_view key,
                                          const std::string& path, bool required,
                                          bool (*valid)(std::string_view), std::string_view expected) {
         auto s = string(o, key, path, required);
@@ -158,29 +234,31 @@ public:
         return s;
     }
 
-    std::optional<bool> boolean(const bj::object& o, std::string_view key, const std::string& path) {
-        const bj::value* v = get(o, key, path, false, "boolean");
+    std::optional<bool> boolean(const JValue& o, std::string_view key, const std::string& path) {
+        const JValue* v = get(o, key, path, false, "boolean");
         if (!v) return std::nullopt;
-        if (const bool* b = v->if_bool()) return *b;
+        if (v->kind == Kind::boolean) return v->boolean;
         p_.error(child_path(path, key), "config.type", render(*v), "boolean");
         return std::nullopt;
     }
 
     // An integer (JSON Schema "integer": 5000.0 counts) within [lo, hi].
-    std::optional<std::int64_t> integer(const bj::object& o, std::string_view key,
+    std::optional<std::int64_t> integer(const JValue& o, std::string_view key,
                                         const std::string& path, std::int64_t lo, std::int64_t hi,
                                         bool required = false) {
-        const bj::value* v = get(o, key, path, required, range_text(lo, hi));
+        const JValue* v = get(o, key, path, required, range_text(lo, hi));
         if (!v) return std::nullopt;
         std::string at = child_path(path, key);
         bool out_of_range = false;
         std::int64_t value = 0;
-        if (const std::int64_t* i = v->if_int64()) {
-            value = *i;
+        const Number n = v->kind == Kind::number ? number_of(*v) : Number{};
+        if (v->kind == Kind::number && n.type == Number::Type::int64) {
+            value = n.i;
             out_of_range = value < lo || value > hi;
-        } else if (v->if_uint64()) {
+        } else if (v->kind == Kind::number && n.type == Number::Type::uint64) {
             out_of_range = true;  // beyond int64: above every range here
-        } else if (const double* d = v->if_double()) {
+        } else if (v->kind == Kind::number) {
+            const double* d = &n.d;
             if (!std::isfinite(*d) || std::floor(*d) != *d) {
                 p_.error(at, "config.type", render(*v), "integer");
                 return std::nullopt;
@@ -197,36 +275,36 @@ public:
         }
         return value;
     }
-    std::optional<int> small(const bj::object& o, std::string_view key, const std::string& path,
+    std::optional<int> small(const JValue& o, std::string_view key, const std::string& path,
                              int lo, int hi) {
         auto v = integer(o, key, path, lo, hi);
         if (!v) return std::nullopt;
         return int(*v);
     }
 
-    std::optional<double> number(const bj::object& o, std::string_view key, const std::string& path,
+    std::optional<double> number(const JValue& o, std::string_view key, const std::string& path,
                                  double lo, double hi) {
-        const bj::value* v = get(o, key, path, false, "number");
+        const JValue* v = get(o, key, path, false, "number");
         if (!v) return std::nullopt;
         std::string at = child_path(path, key);
         double value;
-        if (const std::int64_t* i = v->if_int64()) value = double(*i);
-        else if (const std::uint64_t* u = v->if_uint64()) value = double(*u);
-        else if (const double* d = v->if_double()) value = *d;
-        else {
+        if (v->kind == Kind::number) {
+            const Number n = number_of(*v);
+            value = n.type == Number::Type::int64 ? double(n.i) : n.type == Number::Type::uint64 ? double(n.u) : n.d;
+        } else {
             p_.error(at, "config.type", render(*v), "number");
             return std::nullopt;
         }
         if (!(value >= lo && value <= hi)) {
-            p_.error(at, "config.range", render(*v), "number " + shorten(bj::serialize(bj::value(lo))) +
-                                                     ".." + shorten(bj::serialize(bj::value(hi))));
+            p_.error(at, "config.range", render(*v), "number " + shorten(double_text(lo)) +
+                                                     ".." + shorten(double_text(hi)));
             return std::nullopt;
         }
         return value;
     }
 
     // One of `names`; returns its index.
-    std::optional<std::size_t> choice(const bj::object& o, std::string_view key,
+    std::optional<std::size_t> choice(const JValue& o, std::string_view key,
                                       const std::string& path, Known names) {
         auto s = string(o, key, path);
         if (!s) return std::nullopt;
@@ -250,15 +328,15 @@ private:
 // ---------------------------------------------------------------------------------------------
 // Policies
 
-void read_retry(Reader& r, const bj::value& v, const std::string& path, RetryOverrides& out) {
-    const bj::object* o = r.object(v, path);
+void read_retry(Reader& r, const JValue& v, const std::string& path, RetryOverrides& out) {
+    const JValue* o = r.object(v, path);
     if (!o) return;
     r.only(*o, path, {"max_attempts", "same_target_retries", "backoff_base_ms", "backoff_cap_ms",
                       "retry_hint_cap_ms", "budget_min", "budget_percent"});
     out.max_attempts = r.small(*o, "max_attempts", path, 1, kMaxAttemptsCeiling);
-    if (const bj::value* st = o->if_contains("same_target_retries")) {
+    if (const JValue* st = o->find("same_target_retries")) {
         std::string sp = child_path(path, "same_target_retries");
-        if (const bj::object* so = r.object(*st, sp)) {
+        if (const JValue* so = r.object(*st, sp)) {
             r.only(*so, sp, {"provider_error", "rate_limited", "provider_unreachable"});
             out.retries_provider_error = r.small(*so, "provider_error", sp, 0, kMaxAttemptsCeiling);
             out.retries_rate_limited = r.small(*so, "rate_limited", sp, 0, kMaxAttemptsCeiling);
@@ -273,8 +351,8 @@ void read_retry(Reader& r, const bj::value& v, const std::string& path, RetryOve
     out.budget_percent = r.small(*o, "budget_percent", path, 0, 100);
 }
 
-void read_timeout(Reader& r, const bj::value& v, const std::string& path, TimeoutOverrides& out) {
-    const bj::object* o = r.object(v, path);
+void read_timeout(Reader& r, const JValue& v, const std::string& path, TimeoutOverrides& out) {
+    const JValue* o = r.object(v, path);
     if (!o) return;
     r.only(*o, path, {"connect_timeout_ms", "first_token_timeout_ms", "idle_timeout_ms",
                       "deadline_ms", "min_attempt_ms"});
@@ -285,8 +363,8 @@ void read_timeout(Reader& r, const bj::value& v, const std::string& path, Timeou
     out.min_attempt_ms = r.integer(*o, "min_attempt_ms", path, 0, kDeadlineCeilingMs);
 }
 
-void read_breaker(Reader& r, const bj::value& v, const std::string& path, BreakerOverrides& out) {
-    const bj::object* o = r.object(v, path);
+void read_breaker(Reader& r, const JValue& v, const std::string& path, BreakerOverrides& out) {
+    const JValue* o = r.object(v, path);
     if (!o) return;
     r.only(*o, path, {"consecutive_failures", "consecutive_failures_with_alternative",
                       "failure_rate_percent", "min_request_volume", "failure_window_ms",
@@ -304,8 +382,8 @@ void read_breaker(Reader& r, const bj::value& v, const std::string& path, Breake
     out.max_ejection_percent = r.small(*o, "max_ejection_percent", path, 0, 100);
 }
 
-void read_classes(Reader& r, const bj::value& v, const std::string& path, ClassOverrides& out) {
-    const bj::object* o = r.object(v, path);
+void read_classes(Reader& r, const JValue& v, const std::string& path, ClassOverrides& out) {
+    const JValue* o = r.object(v, path);
     if (!o) return;
     r.only(*o, path, {"route_around_content_filter", "prefer", "continuation_budget"});
     out.route_around_content_filter = r.boolean(*o, "route_around_content_filter", path);
@@ -315,22 +393,22 @@ void read_classes(Reader& r, const bj::value& v, const std::string& path, ClassO
 }
 
 // The four policy members, wherever they may appear.
-void read_policies(Reader& r, const bj::object& o, const std::string& path, PolicyOverrides& out) {
-    if (const bj::value* v = o.if_contains("retry")) read_retry(r, *v, child_path(path, "retry"), out.retry);
-    if (const bj::value* v = o.if_contains("timeout"))
+void read_policies(Reader& r, const JValue& o, const std::string& path, PolicyOverrides& out) {
+    if (const JValue* v = o.find("retry")) read_retry(r, *v, child_path(path, "retry"), out.retry);
+    if (const JValue* v = o.find("timeout"))
         read_timeout(r, *v, child_path(path, "timeout"), out.timeout);
-    if (const bj::value* v = o.if_contains("breaker"))
+    if (const JValue* v = o.find("breaker"))
         read_breaker(r, *v, child_path(path, "breaker"), out.breaker);
-    if (const bj::value* v = o.if_contains("classes"))
+    if (const JValue* v = o.find("classes"))
         read_classes(r, *v, child_path(path, "classes"), out.classes);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Providers and models
 
-void read_provider(Reader& r, const bj::value& v, const std::string& path, Config& config,
+void read_provider(Reader& r, const JValue& v, const std::string& path, Config& config,
                    Sites& sites) {
-    const bj::object* o = r.object(v, path);
+    const JValue* o = r.object(v, path);
     if (!o) return;
     r.only(*o, path, {"id", "api_format", "base_url", "endpoints", "credentials", "allow_private_hosts"});
     Provider provider;
@@ -341,8 +419,8 @@ void read_provider(Reader& r, const bj::value& v, const std::string& path, Confi
     if (auto f = r.choice(*o, "api_format", path, {"openai", "anthropic"})) provider.api_format = ApiFormat(*f);
     provider.allow_private_hosts = r.boolean(*o, "allow_private_hosts", path).value_or(false);
 
-    const bj::value* base = o->if_contains("base_url");
-    const bj::value* endpoints = o->if_contains("endpoints");
+    const JValue* base = o->find("base_url");
+    const JValue* endpoints = o->find("endpoints");
     if (base && endpoints) {
         r.problems().error(child_path(path, "endpoints"), "config.conflict", "base_url and endpoints",
                            "either base_url or endpoints");
@@ -357,11 +435,11 @@ void read_provider(Reader& r, const bj::value& v, const std::string& path, Confi
         }
     } else if (endpoints) {
         std::string ep = child_path(path, "endpoints");
-        if (const bj::array* a = r.array(*endpoints, ep)) {
-            if (a->empty()) r.problems().error(ep, "config.range", "0 items", "at least 1 endpoint");
-            for (std::size_t i = 0; i < a->size(); ++i) {
+        if (const JValue* a = r.array(*endpoints, ep)) {
+            if (a->items.empty()) r.problems().error(ep, "config.range", "0 items", "at least 1 endpoint");
+            for (std::size_t i = 0; i < a->items.size(); ++i) {
                 std::string item = child_path(ep, i);
-                const bj::object* e = r.object((*a)[i], item);
+                const JValue* e = r.object(a->items[i], item);
                 if (!e) continue;
                 r.only(*e, item, {"id", "base_url"});
                 auto eid = r.formatted(*e, "id", item, true, is_item_id, "an id: [A-Za-z0-9][A-Za-z0-9_.-]{0,99}");
@@ -373,17 +451,17 @@ void read_provider(Reader& r, const bj::value& v, const std::string& path, Confi
             }
         }
     }
-    if (const bj::value* creds = o->if_contains("credentials")) {
+    if (const JValue* creds = o->find("credentials")) {
         std::string cp = child_path(path, "credentials");
-        if (const bj::array* a = r.array(*creds, cp)) {
-            for (std::size_t i = 0; i < a->size(); ++i) {
+        if (const JValue* a = r.array(*creds, cp)) {
+            for (std::size_t i = 0; i < a->items.size(); ++i) {
                 std::string item = child_path(cp, i);
-                const bj::object* c = r.object((*a)[i], item);
+                const JValue* c = r.object(a->items[i], item);
                 if (!c) continue;
                 r.only(*c, item, {"id", "env"});
                 auto env = r.formatted(*c, "env", item, true, is_env_name,
                                        "an environment variable name: [A-Za-z_][A-Za-z0-9_]{0,127}");
-                bool id_given = c->if_contains("id") != nullptr;
+                bool id_given = c->find("id") != nullptr;
                 auto cid = r.formatted(*c, "id", item, false, is_item_id,
                                        "an id: [A-Za-z0-9][A-Za-z0-9_.-]{0,99}");
                 if (env && (cid || !id_given)) {
@@ -399,8 +477,8 @@ void read_provider(Reader& r, const bj::value& v, const std::string& path, Confi
     sites.providers.push_back(std::move(site));
 }
 
-void read_model(Reader& r, const bj::value& v, const std::string& path, Config& config, Sites& sites) {
-    const bj::object* o = r.object(v, path);
+void read_model(Reader& r, const JValue& v, const std::string& path, Config& config, Sites& sites) {
+    const JValue* o = r.object(v, path);
     if (!o) return;
     r.only(*o, path, {"provider", "id", "native_id", "context_window", "max_output_tokens",
                       "input_price", "output_price", "capabilities"});
@@ -421,9 +499,9 @@ void read_model(Reader& r, const bj::value& v, const std::string& path, Config& 
     model.max_output_tokens = output.value_or(0);
     model.input_price = r.number(*o, "input_price", path, 0, 1e9);
     model.output_price = r.number(*o, "output_price", path, 0, 1e9);
-    if (const bj::value* caps = o->if_contains("capabilities")) {
+    if (const JValue* caps = o->find("capabilities")) {
         std::string cp = child_path(path, "capabilities");
-        if (const bj::object* c = r.object(*caps, cp)) {
+        if (const JValue* c = r.object(*caps, cp)) {
             r.only(*c, cp, {"tools", "vision", "prefill", "reasoning"});
             model.capabilities.tools = r.boolean(*c, "tools", cp).value_or(false);
             model.capabilities.vision = r.boolean(*c, "vision", cp).value_or(false);
@@ -442,25 +520,25 @@ void read_model(Reader& r, const bj::value& v, const std::string& path, Config& 
 // Routes
 
 
-void read_group_body(Reader& r, const bj::object& o, const std::string& path, Node& node);
+void read_group_body(Reader& r, const JValue& o, const std::string& path, Node& node);
 
-Node read_node(Reader& r, const bj::value& v, const std::string& path) {
+Node read_node(Reader& r, const JValue& v, const std::string& path) {
     Node node;
     node.path = path;
-    const bj::object* o = r.object(v, path);
+    const JValue* o = r.object(v, path);
     if (!o) {
         node.kind = NodeKind::group;  // inert: an empty group reports nothing further
         return node;
     }
     if (auto w = r.number(*o, "weight", path, 0, 1'000'000)) node.weight = *w;
     read_policies(r, *o, path, node.policy);
-    if (o->if_contains("route")) {
+    if (o->find("route")) {
         node.kind = NodeKind::route_ref;
         r.only(*o, path, {"route", "weight", "retry", "timeout", "breaker", "classes"});
         node.route = r.formatted(*o, "route", path, true, is_route_name,
                                  "a route name: [A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}")
                          .value_or("");
-    } else if (o->if_contains("targets") || o->if_contains("strategy")) {
+    } else if (o->find("targets") || o->find("strategy")) {
         node.kind = NodeKind::group;
         r.only(*o, path, {"strategy", "balance", "targets", "weight", "retry", "timeout", "breaker", "classes"});
         read_group_body(r, *o, path, node);
@@ -483,11 +561,11 @@ Node read_node(Reader& r, const bj::value& v, const std::string& path) {
 }
 
 // strategy, balance and targets of a group or route object.
-void read_group_body(Reader& r, const bj::object& o, const std::string& path, Node& node) {
+void read_group_body(Reader& r, const JValue& o, const std::string& path, Node& node) {
     node.kind = NodeKind::group;
     if (auto s = r.choice(o, "strategy", path, {"single", "fallback", "loadbalance"}))
         node.strategy = Strategy(*s);
-    if (o.if_contains("balance")) {
+    if (o.find("balance")) {
         if (auto b = r.choice(o, "balance", path, {"weighted", "least_in_flight", "sticky"}))
             node.balance = LoadBalance(*b);
         if (node.strategy != Strategy::loadbalance) {
@@ -496,18 +574,18 @@ void read_group_body(Reader& r, const bj::object& o, const std::string& path, No
                                "strategy \"loadbalance\"");
         }
     }
-    const bj::value* targets = r.get(o, "targets", path, true, "array of targets, groups or route references");
+    const JValue* targets = r.get(o, "targets", path, true, "array of targets, groups or route references");
     if (!targets) return;
     std::string tp = child_path(path, "targets");
-    const bj::array* a = r.array(*targets, tp);
+    const JValue* a = r.array(*targets, tp);
     if (!a) return;
-    if (a->empty()) r.problems().error(tp, "config.range", "0 items", "at least 1 target");
-    node.children.reserve(a->size());
-    for (std::size_t i = 0; i < a->size(); ++i) node.children.push_back(read_node(r, (*a)[i], child_path(tp, i)));
+    if (a->items.empty()) r.problems().error(tp, "config.range", "0 items", "at least 1 target");
+    node.children.reserve(a->items.size());
+    for (std::size_t i = 0; i < a->items.size(); ++i) node.children.push_back(read_node(r, a->items[i], child_path(tp, i)));
 }
 
-void read_route(Reader& r, const bj::value& v, const std::string& path, Config& config, Sites& sites) {
-    const bj::object* o = r.object(v, path);
+void read_route(Reader& r, const JValue& v, const std::string& path, Config& config, Sites& sites) {
+    const JValue* o = r.object(v, path);
     if (!o) return;
     r.only(*o, path, {"name", "strategy", "balance", "targets", "retry", "timeout", "breaker", "classes"});
     Route route;
@@ -531,17 +609,17 @@ void read_route(Reader& r, const bj::value& v, const std::string& path, Config& 
 // Top level
 
 template <class F>
-void each_item(Reader& r, const bj::object& root, std::string_view key, bool required, F&& f) {
-    const bj::value* v = r.get(root, key, "", required, "array");
+void each_item(Reader& r, const JValue& root, std::string_view key, bool required, F&& f) {
+    const JValue* v = r.get(root, key, "", required, "array");
     if (!v) return;
     std::string path = child_path("", key);
-    const bj::array* a = r.array(*v, path);
+    const JValue* a = r.array(*v, path);
     if (!a) return;
-    for (std::size_t i = 0; i < a->size(); ++i) f((*a)[i], child_path(path, i));
+    for (std::size_t i = 0; i < a->items.size(); ++i) f(a->items[i], child_path(path, i));
 }
 
-void read_server(Reader& r, const bj::value& v, const std::string& path, ServerLimits& out) {
-    const bj::object* o = r.object(v, path);
+void read_server(Reader& r, const JValue& v, const std::string& path, ServerLimits& out) {
+    const JValue* o = r.object(v, path);
     if (!o) return;
     r.only(*o, path, {"max_attempts", "deadline_ms", "continuation", "continuation_budget",
                       "allow_disable_fallbacks"});
@@ -564,116 +642,42 @@ SourcePosition position_of(std::string_view text, std::size_t offset) {
     return pos;
 }
 
-// Boost.JSON keeps the last of two equal keys, as JSON.parse does. A repeated key in a config is
-// almost always a mistake, so the text (already known to be valid JSON) is scanned once more for
-// repeats, comparing keys after unescaping. Iterative: the depth is bounded by the parser's limit.
-std::string unescape_key(std::string_view raw) {
-    std::string out;
-    out.reserve(raw.size());
-    auto hex4 = [&](std::size_t at) {
-        unsigned v = 0;
-        for (std::size_t k = 0; k < 4 && at + k < raw.size(); ++k) {
-            char c = raw[at + k];
-            v = v * 16 + unsigned(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
-        }
-        return v;
-    };
-    auto put = [&](std::uint32_t cp) {
-        if (cp < 0x80) out += char(cp);
-        else if (cp < 0x800) out += char(0xC0 | cp >> 6), out += char(0x80 | (cp & 0x3F));
-        else if (cp < 0x10000)
-            out += char(0xE0 | cp >> 12), out += char(0x80 | (cp >> 6 & 0x3F)), out += char(0x80 | (cp & 0x3F));
-        else
-            out += char(0xF0 | cp >> 18), out += char(0x80 | (cp >> 12 & 0x3F)),
-                out += char(0x80 | (cp >> 6 & 0x3F)), out += char(0x80 | (cp & 0x3F));
-    };
-    for (std::size_t i = 0; i < raw.size(); ++i) {
-        if (raw[i] != '\\' || i + 1 >= raw.size()) {
-            out += raw[i];
-            continue;
-        }
-        char e = raw[++i];
-        switch (e) {
-            case 'b': out += '\b'; break;
-            case 'f': out += '\f'; break;
-            case 'n': out += '\n'; break;
-            case 'r': out += '\r'; break;
-            case 't': out += '\t'; break;
-            case 'u': {
-                std::uint32_t cp = hex4(i + 1);
-                i += 4;
-                if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 < raw.size() && raw[i + 1] == '\\' &&
-                    raw[i + 2] == 'u') {
-                    std::uint32_t lo = hex4(i + 3);
-                    if (lo >= 0xDC00 && lo <= 0xDFFF) {
-                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                        i += 6;
-                    }
-                }
-                put(cp);
-                break;
-            }
-            default: out += e; break;  // \" \\ \/
-        }
-    }
-    return out;
-}
-
-void report_duplicate_keys(std::string_view text, Problems& problems) {
+// The last of two equal keys wins, as in JSON.parse. A repeated key in a config is almost always
+// a mistake: every repeat is reported, in document order. Iterative: the depth is bounded by the
+// parser's limit.
+void report_duplicate_keys(const JValue& doc, Problems& problems) {
     struct Frame {
-        bool object;
-        std::size_t index = 0;         // arrays: the next element's index
-        std::set<std::string> keys;    // objects: keys seen
-        std::string path;              // of this container
-        std::string pending;           // objects: path of the member whose value comes next
+        const JValue* value;
+        std::string path;
+        std::size_t next = 0;  // the next member or item to visit
+        std::set<std::string_view> keys;
     };
     std::vector<Frame> stack;
-    auto value_path = [&]() -> std::string {
-        if (stack.empty()) return "";
+    if (doc.kind == Kind::object || doc.kind == Kind::array) stack.push_back(Frame{&doc, "", 0, {}});
+    while (!stack.empty()) {
         Frame& f = stack.back();
-        return f.object ? f.pending : child_path(f.path, f.index);
-    };
-    bool expect_key = false;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        char c = text[i];
-        switch (c) {
-            case '{':
-            case '[': {
-                std::string path = value_path();
-                stack.push_back(Frame{c == '{', 0, {}, std::move(path), {}});
-                expect_key = c == '{';
-                break;
-            }
-            case '}':
-            case ']':
-                if (!stack.empty()) stack.pop_back();
-                expect_key = false;
-                break;
-            case ',':
-                if (!stack.empty()) {
-                    if (stack.back().object) expect_key = true;
-                    else ++stack.back().index;
-                }
-                break;
-            case '"': {
-                std::size_t start = i + 1, j = start;
-                while (j < text.size() && text[j] != '"') j += text[j] == '\\' ? 2 : 1;
-                if (expect_key && !stack.empty()) {
-                    Frame& f = stack.back();
-                    std::string key = unescape_key(text.substr(start, std::min(j, text.size()) - start));
-                    f.pending = child_path(f.path, key);
-                    if (!f.keys.insert(key).second) {
-                        problems.error(f.pending, "config.duplicate", quoted(key) + " given twice",
-                                       "each member once (the last one would silently win)");
-                    }
-                    expect_key = false;
-                }
-                i = j;
-                break;
-            }
-            default:
-                break;
+        const JValue& v = *f.value;
+        const std::size_t n = v.kind == Kind::object ? v.members.size() : v.items.size();
+        if (f.next >= n) {
+            stack.pop_back();
+            continue;
         }
+        const std::size_t i = f.next++;
+        const JValue* child;
+        std::string path;
+        if (v.kind == Kind::object) {
+            const std::string& key = v.members[i].first;
+            path = child_path(f.path, key);
+            if (!f.keys.insert(key).second)
+                problems.error(path, "config.duplicate", quoted(key) + " given twice",
+                               "each member once (the last one would silently win)");
+            child = &v.members[i].second;
+        } else {
+            path = child_path(f.path, i);
+            child = &v.items[i];
+        }
+        if (child->kind == Kind::object || child->kind == Kind::array)
+            stack.push_back(Frame{child, std::move(path), 0, {}});  // f may dangle from here
     }
 }
 }  // namespace
@@ -684,20 +688,19 @@ bool parse_document(std::string_view text, Config& config, Sites& sites, Problem
                        "at most " + std::to_string(kMaxConfigBytes) + " bytes");
         return false;
     }
-    bj::parse_options options;
+    json::ParseOptions options;
     options.max_depth = kMaxConfigDepth;
-    bj::stream_parser parser(bj::storage_ptr(), options);
-    bj::error_code ec;
-    std::size_t consumed = parser.write_some(text.data(), text.size(), ec);
-    if (!ec && consumed < text.size()) ec = bj::error::extra_data;
-    if (!ec) parser.finish(ec);
-    if (ec || !parser.done()) {
-        SourcePosition pos = position_of(text, consumed);
-        bool too_deep = ec == bj::error::too_deep;
+    options.strict_unicode = true;
+    options.number_text = true;
+    json::ParseError error;
+    std::optional<JValue> parsed = json::parse(text, options, &error);
+    if (!parsed) {
+        SourcePosition pos = position_of(text, error.offset);
+        bool too_deep = error.code == json::ParseError::Code::too_deep;
         Problem p;
         p.path = "";
         p.code = too_deep ? "config.too_large" : "config.syntax";
-        p.found = (ec ? ec.message() : std::string("incomplete JSON")) + " at line " +
+        p.found = std::string(json::to_string(error.code)) + " at line " +
                   std::to_string(pos.line) + ", column " + std::to_string(pos.column) + " (byte " +
                   std::to_string(pos.offset) + ")";
         p.expected = too_deep ? "nesting depth at most " + std::to_string(kMaxConfigDepth) : "a JSON document";
@@ -705,12 +708,12 @@ bool parse_document(std::string_view text, Config& config, Sites& sites, Problem
         problems.push(std::move(p));
         return false;
     }
-    bj::value doc = parser.release();
+    const JValue& doc = *parsed;
 
-    report_duplicate_keys(text, problems);
+    report_duplicate_keys(doc, problems);
 
     Reader r(problems);
-    const bj::object* root = r.object(doc, "");
+    const JValue* root = r.object(doc, "");
     if (!root) return true;
     r.only(*root, "", {"$schema", "$comment", "version", "allow_private_hosts", "providers", "models", "routes",
                        "defaults", "server", "admin"});
@@ -719,20 +722,20 @@ bool parse_document(std::string_view text, Config& config, Sites& sites, Problem
     r.integer(*root, "version", "", 1, 1);
     config.allow_private_hosts = r.boolean(*root, "allow_private_hosts", "").value_or(false);
     each_item(r, *root, "providers", true,
-              [&](const bj::value& v, const std::string& path) { read_provider(r, v, path, config, sites); });
+              [&](const JValue& v, const std::string& path) { read_provider(r, v, path, config, sites); });
     each_item(r, *root, "models", true,
-              [&](const bj::value& v, const std::string& path) { read_model(r, v, path, config, sites); });
+              [&](const JValue& v, const std::string& path) { read_model(r, v, path, config, sites); });
     each_item(r, *root, "routes", true,
-              [&](const bj::value& v, const std::string& path) { read_route(r, v, path, config, sites); });
-    if (const bj::value* d = root->if_contains("defaults")) {
-        if (const bj::object* o = r.object(*d, "/defaults")) {
+              [&](const JValue& v, const std::string& path) { read_route(r, v, path, config, sites); });
+    if (const JValue* d = root->find("defaults")) {
+        if (const JValue* o = r.object(*d, "/defaults")) {
             r.only(*o, "/defaults", {"retry", "timeout", "breaker", "classes"});
             read_policies(r, *o, "/defaults", config.defaults);
         }
     }
-    if (const bj::value* s = root->if_contains("server")) read_server(r, *s, "/server", config.server);
-    if (const bj::value* a = root->if_contains("admin")) {
-        if (const bj::object* o = r.object(*a, "/admin")) {
+    if (const JValue* s = root->find("server")) read_server(r, *s, "/server", config.server);
+    if (const JValue* a = root->find("admin")) {
+        if (const JValue* o = r.object(*a, "/admin")) {
             r.only(*o, "/admin", {"secret_env"});
             config.admin.secret_env = r.formatted(*o, "secret_env", "/admin", false, is_env_name,
                                                   "an environment variable name: [A-Za-z_][A-Za-z0-9_]{0,127}");

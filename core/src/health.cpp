@@ -6,8 +6,6 @@
 #include <cmath>
 #include <tuple>
 
-#include <boost/json.hpp>
-
 #include "reroute/json.hpp"
 
 namespace reroute {
@@ -123,24 +121,22 @@ struct Reader {
         if (error) *error = path + ": " + std::string(what);
         return false;
     }
-    bool get_int(const boost::json::value& v, const std::string& path, std::int64_t& out) {
-        if (const auto* i = v.if_int64()) {
-            out = *i;
-            return true;
-        }
-        if (const auto* u = v.if_uint64(); u && *u <= static_cast<std::uint64_t>(kNever)) {
-            out = static_cast<std::int64_t>(*u);
+    // Integers as Boost.JSON (used here before) typed them: integer literals only, exactly.
+    bool get_int(const json::Value& v, const std::string& path, std::int64_t& out) {
+        const json::IntegerLiteral l = json::integer_literal(v);
+        if (l.type == json::IntegerLiteral::Type::int64) {
+            out = l.i;
             return true;
         }
         return fail(path, "expected an integer");
     }
     template <class U>
-    bool get_uint(const boost::json::value& v, const std::string& path, U& out) {
+    bool get_uint(const json::Value& v, const std::string& path, U& out) {
         std::int64_t i = 0;
-        if (const auto* u = v.if_uint64()) {
-            if (*u > static_cast<std::uint64_t>(std::numeric_limits<U>::max()))
+        if (const json::IntegerLiteral l = json::integer_literal(v); l.type == json::IntegerLiteral::Type::uint64) {
+            if (l.u > static_cast<std::uint64_t>(std::numeric_limits<U>::max()))
                 return fail(path, "expected a non-negative integer in range");
-            out = static_cast<U>(*u);
+            out = static_cast<U>(l.u);
             return true;
         }
         if (!get_int(v, path, i)) return false;
@@ -149,13 +145,14 @@ struct Reader {
         out = static_cast<U>(i);
         return true;
     }
-    const boost::json::array* get_array(const boost::json::value& v, const std::string& path,
-                                        std::size_t min_size, std::size_t max_size) {
-        const auto* a = v.if_array();
-        if (!a) {
+    // The array's items, or nullptr.
+    const std::vector<json::Value>* get_array(const json::Value& v, const std::string& path,
+                                              std::size_t min_size, std::size_t max_size) {
+        if (v.kind != json::Kind::array) {
             fail(path, "expected an array");
             return nullptr;
         }
+        const std::vector<json::Value>* a = &v.items;
         if (a->size() < min_size || a->size() > max_size) {
             fail(path, "expected an array of " + std::to_string(min_size) +
                            (min_size == max_size ? "" : " to " + std::to_string(max_size)) + " elements");
@@ -164,14 +161,13 @@ struct Reader {
         return a;
     }
 
-    bool read_id(const boost::json::value& v, const std::string& path, std::optional<ResourceId>& out) {
+    bool read_id(const json::Value& v, const std::string& path, std::optional<ResourceId>& out) {
         const auto* a = get_array(v, path, 3, 4);
         if (!a) return false;
         std::array<std::string_view, 4> s{};
         for (std::size_t i = 0; i < a->size(); ++i) {
-            const auto* str = (*a)[i].if_string();
-            if (!str) return fail(path + "/" + std::to_string(i), "expected a string");
-            s[i] = std::string_view(str->data(), str->size());
+            if (!(*a)[i].is_string()) return fail(path + "/" + std::to_string(i), "expected a string");
+            s[i] = (*a)[i].string;
         }
         const auto kind = parse_resource_kind(s[0]);
         if (!kind) return fail(path + "/0", "expected a resource kind");
@@ -181,7 +177,7 @@ struct Reader {
         return true;
     }
 
-    bool read_bench(const boost::json::value& v, const std::string& path, Bench& b) {
+    bool read_bench(const json::Value& v, const std::string& path, Bench& b) {
         const auto* a = get_array(v, path, 5, 5);
         if (!a) return false;
         std::int64_t until = 0;
@@ -190,8 +186,7 @@ struct Reader {
             !get_uint((*a)[2], path + "/2", b.epoch) || !get_uint((*a)[4], path + "/4", flags))
             return false;
         b.until_ms = until == -1 ? kNever : until;
-        const auto* code = (*a)[3].if_string();
-        const auto parsed = code ? parse_error_code(std::string_view(code->data(), code->size())) : std::nullopt;
+        const auto parsed = (*a)[3].is_string() ? parse_error_code((*a)[3].string) : std::nullopt;
         if (!parsed) return fail(path + "/3", "expected an error code");
         b.code = *parsed;
         if (flags > 3) return fail(path + "/4", "expected flags 0 to 3");
@@ -200,7 +195,7 @@ struct Reader {
         return true;
     }
 
-    bool read_breaker(const boost::json::value& v, const std::string& path, BreakerState& s) {
+    bool read_breaker(const json::Value& v, const std::string& path, BreakerState& s) {
         const auto* a = get_array(v, path, 14, 14);
         if (!a) return false;
         unsigned ejected = 0;
@@ -567,24 +562,29 @@ std::string HealthState::to_json() const {
 
 std::optional<HealthState> HealthState::from_json(std::string_view text, HealthParams params, std::string* error) {
     Reader rd{error};
-    boost::system::error_code ec;
-    const boost::json::value root = boost::json::parse(boost::json::string_view(text.data(), text.size()), ec);
-    if (ec) {
-        rd.fail("", "not JSON (" + ec.message() + ")");
+    // Strict Unicode and exact integers, as Boost.JSON (used here before) read them.
+    json::ParseOptions options;
+    options.strict_unicode = true;
+    options.number_text = true;
+    json::ParseError perr;
+    const std::optional<json::Value> root = json::parse(text, options, &perr);
+    if (!root) {
+        rd.fail("", "not JSON (" + std::string(json::to_string(perr.code)) + ")");
         return std::nullopt;
     }
-    const auto* obj = root.if_object();
-    if (!obj) {
+    if (!root->is_object()) {
         rd.fail("", "expected an object");
         return std::nullopt;
     }
-    const auto* v = obj->if_contains("v");
-    if (!v || !v->is_int64() || v->as_int64() != 1) {
+    const json::Value* obj = &*root;
+    const auto* v = obj->find("v");
+    const json::IntegerLiteral version = v ? json::integer_literal(*v) : json::IntegerLiteral{};
+    if (version.type != json::IntegerLiteral::Type::int64 || version.i != 1) {
         rd.fail("/v", "expected version 1");
         return std::nullopt;
     }
     HealthState st(params);
-    if (const auto* tv = obj->if_contains("t")) {
+    if (const auto* tv = obj->find("t")) {
         const auto* ta = rd.get_array(*tv, "/t", 8, 8);
         if (!ta) return std::nullopt;
         std::uint64_t* fields[] = {&st.totals_.successes, &st.totals_.local_failures, &st.totals_.upstream_failures,
@@ -593,7 +593,7 @@ std::optional<HealthState> HealthState::from_json(std::string_view text, HealthP
         for (std::size_t i = 0; i < 8; ++i)
             if (!rd.get_uint((*ta)[i], "/t/" + std::to_string(i), *fields[i])) return std::nullopt;
     }
-    const auto* rv = obj->if_contains("r");
+    const auto* rv = obj->find("r");
     if (!rv) {
         rd.fail("/r", "missing");
         return std::nullopt;
@@ -608,7 +608,10 @@ std::optional<HealthState> HealthState::from_json(std::string_view text, HealthP
         std::optional<ResourceId> id;
         if (!rd.read_id((*e)[0], path + "/0", id)) return std::nullopt;
         HealthEntry entry;
-        auto is_zero = [](const boost::json::value& x) { return x.is_int64() && x.as_int64() == 0; };
+        auto is_zero = [](const json::Value& x) {
+            const json::IntegerLiteral l = json::integer_literal(x);
+            return l.type == json::IntegerLiteral::Type::int64 && l.i == 0;
+        };
         if (!is_zero((*e)[1])) {
             Bench b;
             if (!rd.read_bench((*e)[1], path + "/1", b)) return std::nullopt;

@@ -38,6 +38,54 @@ int hex_value(char c) noexcept {
     return -1;
 }
 
+// Clinger's fast path over a valid JSON number: with at most 19 significant digits forming a
+// mantissa m <= 2^53 and a decimal exponent |e| <= 22, m and 10^e are exact doubles and one
+// correctly rounded multiplication or division gives the correctly rounded value. false when the
+// number needs the general conversion.
+bool fast_double(const char* p, const char* last, double& out) noexcept {
+    static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    const bool negative = *p == '-';
+    if (negative) ++p;
+    std::uint64_t m = 0;
+    int digits = 0;    // significant digits in m
+    int exp10 = 0;
+    for (; p < last && is_digit(*p); ++p) {
+        if (digits >= 19) return false;
+        m = m * 10 + static_cast<unsigned>(*p - '0');
+        if (m != 0) ++digits;
+    }
+    if (p < last && *p == '.') {
+        for (++p; p < last && is_digit(*p); ++p) {
+            if (digits >= 19) {
+                if (*p != '0') return false;
+                continue;  // a trailing zero of the fraction changes nothing
+            }
+            m = m * 10 + static_cast<unsigned>(*p - '0');
+            --exp10;
+            if (m != 0) ++digits;
+        }
+    }
+    if (p < last) {  // 'e' or 'E'
+        ++p;
+        const bool minus = *p == '-';
+        if (*p == '+' || *p == '-') ++p;
+        int e = 0;
+        for (; p < last; ++p) e = e < 100000 ? e * 10 + (*p - '0') : e;
+        exp10 += minus ? -e : e;
+    }
+    double v;
+    if (m == 0) {
+        v = 0;
+    } else {
+        if (m > (std::uint64_t{1} << 53) || exp10 < -22 || exp10 > 22) return false;
+        v = static_cast<double>(m);
+        v = exp10 < 0 ? v / kPow10[-exp10] : v * kPow10[exp10];
+    }
+    out = negative ? -v : v;
+    return true;
+}
+
 double to_double(const char* first, const char* last) {
 #if defined(__cpp_lib_to_chars) && !defined(REROUTE_JSON_NO_TO_CHARS)
     double value = 0;
@@ -60,9 +108,14 @@ double to_double(const char* first, const char* last) {
     return std::strtod(z, nullptr);
 }
 
+using Code = ParseError::Code;
+
 class Reader {
 public:
     explicit Reader(std::string_view text) noexcept : s_(text) {}
+    Reader(std::string_view text, const ParseOptions& options, ParseError* error) noexcept
+        : s_(text), max_depth_(options.max_depth < kMaxDepth ? options.max_depth : kMaxDepth),
+          strict_(options.strict_unicode), number_text_(options.number_text), error_(error) {}
 
     std::optional<Value> run() {
         // Containers being filled, innermost last. Values are moved into their parent when closed,
@@ -78,10 +131,10 @@ public:
         for (;;) {
             // Read one value (scalar, or the opening of a container).
             Value v;
-            if (i_ >= s_.size()) return std::nullopt;
+            if (i_ >= s_.size()) return fail_at_end(), std::nullopt;
             const char c = s_[i_];
             if (c == '{' || c == '[') {
-                if (stack.size() >= kMaxDepth) return std::nullopt;
+                if (stack.size() >= max_depth_) return fail(Code::too_deep, i_), std::nullopt;
                 ++i_;
                 Frame f;
                 f.value.kind = c == '{' ? Kind::object : Kind::array;
@@ -107,10 +160,13 @@ public:
                     break;
                 }
                 Frame& top = stack.back();
-                if (top.value.kind == Kind::array) top.value.items.push_back(std::move(v));
+                if (top.value.kind == Kind::array) {
+                    if (top.value.items.empty()) top.value.items.reserve(4);
+                    top.value.items.push_back(std::move(v));
+                }
                 else top.value.members.emplace_back(std::move(top.key), std::move(v));
                 skip_ws();
-                if (i_ >= s_.size()) return std::nullopt;
+                if (i_ >= s_.size()) return fail_at_end(), std::nullopt;
                 const char d = s_[i_];
                 if (d == ',') {
                     ++i_;
@@ -122,7 +178,7 @@ public:
                     }
                     break;  // read the next value
                 }
-                if (d != (top.value.kind == Kind::array ? ']' : '}')) return std::nullopt;
+                if (d != (top.value.kind == Kind::array ? ']' : '}')) return fail(Code::syntax, i_), std::nullopt;
                 ++i_;
                 v = std::move(top.value);
                 stack.pop_back();
@@ -130,7 +186,7 @@ public:
             if (stack.empty()) break;
         }
         skip_ws();
-        if (i_ != s_.size()) return std::nullopt;
+        if (i_ != s_.size()) return fail(Code::extra_data, i_), std::nullopt;
         return done;
     }
 
@@ -202,11 +258,25 @@ public:
     }
 
 private:
+    // Records the first failure (when asked to) and answers false / nullopt.
+    bool fail(Code code, std::size_t at) noexcept {
+        if (error_ && !failed_) {
+            error_->code = code;
+            error_->offset = at;
+            failed_ = true;
+        }
+        return false;
+    }
+    bool fail_at_end() noexcept { return fail(Code::incomplete, s_.size()); }
+    // Failure at i_: the text ended early, or this byte is wrong.
+    bool fail_here(Code code = Code::syntax) noexcept { return i_ >= s_.size() ? fail_at_end() : fail(code, i_); }
+
     bool skip_scalar() {
         const char c = s_[i_];
         if (c == '"') return read_string(nullptr);
         if (c == '-' || is_digit(c)) return read_number(nullptr);
-        return literal("true") || literal("false") || literal("null");
+        if (literal("true") || literal("false") || literal("null")) return true;
+        return error_ ? literal_failure() : false;
     }
 
     void skip_ws() noexcept {
@@ -215,10 +285,10 @@ private:
 
     // A member key, the optional whitespace after it and the colon. key may be null (check only).
     bool read_key(std::string* key) {
-        if (i_ >= s_.size() || s_[i_] != '"') return false;
+        if (i_ >= s_.size() || s_[i_] != '"') return fail_here();
         if (!read_string(key)) return false;
         skip_ws();
-        if (i_ >= s_.size() || s_[i_] != ':') return false;
+        if (i_ >= s_.size() || s_[i_] != ':') return fail_here();
         ++i_;
         skip_ws();
         return true;
@@ -232,12 +302,16 @@ private:
         }
         if (c == '-' || is_digit(c)) {
             v.kind = Kind::number;
-            return read_number(&v.number);
+            const std::size_t start = i_;
+            if (!read_number(&v.number)) return false;
+            v.integral = integral_;
+            if (number_text_ && v.integral && i_ - start > 15) v.string.assign(s_.data() + start, i_ - start);
+            return true;
         }
-        if (literal("true")) { v.kind = Kind::boolean; v.boolean = true; return true; }
-        if (literal("false")) { v.kind = Kind::boolean; v.boolean = false; return true; }
-        if (literal("null")) { v.kind = Kind::null; return true; }
-        return false;
+        if (c == 't' && literal("true")) { v.kind = Kind::boolean; v.boolean = true; return true; }
+        if (c == 'f' && literal("false")) { v.kind = Kind::boolean; v.boolean = false; return true; }
+        if (c == 'n' && literal("null")) { v.kind = Kind::null; return true; }
+        return error_ ? literal_failure() : false;
     }
 
     bool literal(std::string_view word) noexcept {
@@ -245,36 +319,52 @@ private:
         i_ += word.size();
         return true;
     }
+    // Where a literal (or whatever stands in the place of a value) stops matching.
+    bool literal_failure() noexcept {
+        const char c = s_[i_];
+        const std::string_view word = c == 't' ? "true" : c == 'f' ? "false" : c == 'n' ? "null" : "";
+        if (word.empty()) return fail(Code::syntax, i_);
+        // Boost.JSON's positions: a literal with room for all of it fails where it starts; one
+        // cut short by the end of the text fails where it stops matching.
+        if (s_.size() - i_ >= word.size()) return fail(Code::syntax, i_);
+        std::size_t k = 0;
+        while (i_ + k < s_.size() && s_[i_ + k] == word[k]) ++k;
+        return i_ + k >= s_.size() ? fail_at_end() : fail(Code::syntax, i_ + k);
+    }
 
     // out may be null (check only).
     bool read_number(double* out) {
         const std::size_t start = i_;
         if (s_[i_] == '-') ++i_;
-        if (i_ >= s_.size() || !is_digit(s_[i_])) return false;
+        if (i_ >= s_.size() || !is_digit(s_[i_])) return fail_here();
         if (s_[i_] == '0') {
             ++i_;
         } else {
             while (i_ < s_.size() && is_digit(s_[i_])) ++i_;
         }
+        integral_ = true;
         if (i_ < s_.size() && s_[i_] == '.') {
+            integral_ = false;
             ++i_;
-            if (i_ >= s_.size() || !is_digit(s_[i_])) return false;
+            if (i_ >= s_.size() || !is_digit(s_[i_])) return fail(Code::syntax, i_);
             while (i_ < s_.size() && is_digit(s_[i_])) ++i_;
         }
         if (i_ < s_.size() && (s_[i_] == 'e' || s_[i_] == 'E')) {
+            integral_ = false;
             ++i_;
-            if (i_ < s_.size() && (s_[i_] == '+' || s_[i_] == '-')) ++i_;
-            if (i_ >= s_.size() || !is_digit(s_[i_])) return false;
+            const bool sign = i_ < s_.size() && (s_[i_] == '+' || s_[i_] == '-');
+            if (sign) ++i_;
+            if (i_ >= s_.size() || !is_digit(s_[i_])) return sign ? fail(Code::syntax, i_) : fail_here();
             while (i_ < s_.size() && is_digit(s_[i_])) ++i_;
         }
-        if (out) *out = to_double(s_.data() + start, s_.data() + i_);
+        if (out && !fast_double(s_.data() + start, s_.data() + i_, *out)) *out = to_double(s_.data() + start, s_.data() + i_);
         return true;
     }
 
     bool read_hex4(char32_t& out) noexcept {
-        if (s_.size() - i_ < 4) return false;
         char32_t v = 0;
-        for (int k = 0; k < 4; ++k) {
+        for (std::size_t k = 0; k < 4; ++k) {
+            if (i_ + k >= s_.size()) return false;
             const int h = hex_value(s_[i_ + k]);
             if (h < 0) return false;
             v = (v << 4) | char32_t(h);
@@ -297,15 +387,17 @@ private:
             }
             if (out) out->append(s_.data() + i_, j - i_);
             i_ = j;
-            if (i_ >= s_.size()) return false;
+            if (i_ >= s_.size()) return fail_at_end();
             const auto b = static_cast<unsigned char>(s_[i_]);
             if (b == '"') {
                 ++i_;
                 return true;
             }
-            if (b < 0x20) return false;  // raw control characters are not allowed
+            if (b < 0x20) return fail(Code::syntax, i_);  // raw control characters are not allowed
             if (b >= 0x80) {
                 const text::Decoded u = text::decode_utf8(s_, i_);
+                if (strict_ && (!u.valid() || is_high_surrogate(u.cp) || is_low_surrogate(u.cp)))
+                    return fail(Code::syntax, i_);
                 if (out) {
                     if (u.valid()) out->append(s_.data() + i_, u.len);
                     else *out += kReplacement;
@@ -315,7 +407,7 @@ private:
             }
             // Escape.
             ++i_;
-            if (i_ >= s_.size()) return false;
+            if (i_ >= s_.size()) return fail_at_end();
             const char e = s_[i_++];
             char plain;
             switch (e) {
@@ -329,7 +421,12 @@ private:
                 case 't': plain = '\t'; break;
                 case 'u': {
                     char32_t cp;
-                    if (!read_hex4(cp)) return false;
+                    if (!read_hex4(cp)) return hex_failure();
+                    if (strict_) {
+                        if (!strict_surrogates(cp)) return false;
+                        if (out) text::append_utf8(*out, cp);
+                        continue;
+                    }
                     if (is_high_surrogate(cp) && s_.size() - i_ >= 6 && s_[i_] == '\\' && s_[i_ + 1] == 'u') {
                         const std::size_t save = i_;
                         i_ += 2;
@@ -344,14 +441,47 @@ private:
                     continue;
                 }
                 default:
-                    return false;
+                    return fail(Code::syntax, i_ - 1);
             }
             if (out) *out += plain;
         }
     }
 
+    // After a \u whose 4 hex digits did not follow: where they stop.
+    bool hex_failure() noexcept {
+        std::size_t k = 0;
+        while (k < 4 && i_ + k < s_.size() && hex_value(s_[i_ + k]) >= 0) ++k;
+        return i_ + k >= s_.size() ? fail_at_end() : fail(Code::expected_hex_digit, i_ + k);
+    }
+
+    // Strict \u escapes: a high surrogate must be followed by \u and a low one; a low one never
+    // stands alone. On success cp is the scalar value and i_ past the escapes.
+    bool strict_surrogates(char32_t& cp) noexcept {
+        if (is_low_surrogate(cp)) {
+            // Boost.JSON's positions: with room for a whole pair it stops at the 'u'.
+            const std::size_t escape = i_ - 6;
+            return s_.size() - escape >= 12 ? fail(Code::illegal_leading_surrogate, escape + 1)
+                                            : fail(Code::illegal_trailing_surrogate, i_);
+        }
+        if (!is_high_surrogate(cp)) return true;
+        if (i_ >= s_.size() || (s_[i_] == '\\' && i_ + 1 >= s_.size())) return fail_at_end();
+        if (s_[i_] != '\\' || s_[i_ + 1] != 'u') return fail(Code::syntax, s_[i_] != '\\' ? i_ : i_ + 1);
+        i_ += 2;
+        char32_t low;
+        if (!read_hex4(low)) return hex_failure();
+        if (!is_low_surrogate(low)) return fail(Code::illegal_trailing_surrogate, i_ - 4);
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+        return true;
+    }
+
     std::string_view s_;
     std::size_t i_ = 0;
+    std::size_t max_depth_ = kMaxDepth;
+    bool strict_ = false;
+    bool number_text_ = false;
+    bool failed_ = false;
+    bool integral_ = false;  // the last number read had neither fraction nor exponent
+    ParseError* error_ = nullptr;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -453,6 +583,42 @@ const Value* Value::find(std::string_view key) const noexcept {
 
 std::optional<Value> parse(std::string_view text) {
     return Reader(text).run();
+}
+
+std::optional<Value> parse(std::string_view text, const ParseOptions& options, ParseError* error) {
+    return Reader(text, options, error).run();
+}
+
+std::string_view to_string(ParseError::Code code) noexcept {
+    switch (code) {
+        case Code::syntax: return "syntax error";
+        case Code::incomplete: return "incomplete JSON";
+        case Code::extra_data: return "extra data";
+        case Code::too_deep: return "too deep";
+        case Code::expected_hex_digit: return "expected hex digit";
+        case Code::illegal_leading_surrogate: return "illegal leading surrogate";
+        case Code::illegal_trailing_surrogate: return "illegal trailing surrogate";
+    }
+    return "syntax error";
+}
+
+IntegerLiteral integer_literal(const Value& v) noexcept {
+    IntegerLiteral n;
+    if (v.kind != Kind::number || !v.integral) return n;
+    const std::string& t = v.string;
+    if (t.empty()) {  // at most 15 characters: the double is exact
+        n.type = IntegerLiteral::Type::int64;
+        n.i = static_cast<std::int64_t>(v.number);
+        return n;
+    }
+    const char* end = t.data() + t.size();
+    if (auto r = std::from_chars(t.data(), end, n.i); r.ec == std::errc() && r.ptr == end) {
+        n.type = IntegerLiteral::Type::int64;
+    } else if (t[0] != '-') {
+        if (auto q = std::from_chars(t.data(), end, n.u); q.ec == std::errc() && q.ptr == end)
+            n.type = IntegerLiteral::Type::uint64;
+    }
+    return n;
 }
 
 std::optional<Kind> scan(std::string_view text, MemberVisitor on_member, void* context) {

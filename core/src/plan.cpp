@@ -5,9 +5,8 @@
 #include <limits>
 #include <type_traits>
 
-#include <boost/json.hpp>
-
 #include "reroute/classify.hpp"
+#include "reroute/json.hpp"
 #include "reroute/notice.hpp"
 #include "reroute/redact.hpp"
 #include "reroute/scope.hpp"
@@ -241,51 +240,60 @@ int http_status_for(ErrorCode code, bool timed_out) noexcept {
 OverridesResult parse_overrides(std::string_view json_object, std::string_view base_path) {
     OverridesResult r;
     const std::string base(base_path);
-    boost::system::error_code ec;
-    const boost::json::value v = boost::json::parse(boost::json::string_view(json_object.data(), json_object.size()), ec);
-    if (ec) {
+    // Strict Unicode and exact integers, as Boost.JSON (used here before) read them.
+    json::ParseOptions options;
+    options.strict_unicode = true;
+    options.number_text = true;
+    const std::optional<json::Value> v = json::parse(json_object, options);
+    if (!v) {
         r.problems.push_back(problem(base, "request.syntax", "not JSON", "a JSON object"));
         return r;
     }
-    const auto* obj = v.if_object();
-    if (!obj) {
+    if (!v->is_object()) {
         r.problems.push_back(problem(base, "request.type", "not an object", "an object"));
         return r;
     }
     RequestOverrides o;
-    auto integer = [](const boost::json::value& x) -> std::optional<std::int64_t> {
-        if (const auto* i = x.if_int64()) return *i;
-        if (const auto* u = x.if_uint64()) return *u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())
-                                                   ? std::numeric_limits<std::int64_t>::max()
-                                                   : static_cast<std::int64_t>(*u);
-        if (const auto* d = x.if_double(); d && std::isfinite(*d) && std::floor(*d) == *d && std::fabs(*d) < 9.0e18)
-            return static_cast<std::int64_t>(*d);
+    auto integer = [](const json::Value& x) -> std::optional<std::int64_t> {
+        if (x.kind != json::Kind::number) return std::nullopt;
+        const json::IntegerLiteral l = json::integer_literal(x);
+        if (l.type == json::IntegerLiteral::Type::int64) return l.i;
+        if (l.type == json::IntegerLiteral::Type::uint64) return std::numeric_limits<std::int64_t>::max();  // above int64
+        const double d = x.number;
+        if (std::isfinite(d) && std::floor(d) == d && std::fabs(d) < 9.0e18) return static_cast<std::int64_t>(d);
         return std::nullopt;
     };
-    auto strings = [&](const boost::json::value& x, const std::string& path) -> std::optional<std::vector<std::string>> {
-        const auto* a = x.if_array();
-        if (!a) {
+    auto strings = [&](const json::Value& x, const std::string& path) -> std::optional<std::vector<std::string>> {
+        if (x.kind != json::Kind::array) {
             r.problems.push_back(problem(path, "request.type", "not an array", "an array of strings"));
             return std::nullopt;
         }
         std::vector<std::string> out;
-        for (std::size_t i = 0; i < a->size(); ++i) {
-            const auto* s = (*a)[i].if_string();
+        for (std::size_t i = 0; i < x.items.size(); ++i) {
+            const std::string* s = x.items[i].is_string() ? &x.items[i].string : nullptr;
             if (!s || s->empty()) {
                 r.problems.push_back(problem(path + "/" + std::to_string(i), "request.type",
                                              s ? "an empty string" : "not a string", "a non-empty string"));
                 return std::nullopt;
             }
-            out.emplace_back(s->data(), s->size());
+            out.push_back(*s);
         }
         return out;
     };
-    for (const auto& member : *obj) {
-        const std::string key(member.key().data(), member.key().size());
+    // A repeated key counts once, at its first place, with its last value (as Boost.JSON's object).
+    std::vector<std::pair<std::string_view, const json::Value*>> members;
+    for (const auto& member : v->members) {
+        const std::string_view k = member.first;
+        auto same = std::find_if(members.begin(), members.end(), [k](const auto& m) { return m.first == k; });
+        if (same == members.end()) members.emplace_back(k, &member.second);
+        else same->second = &member.second;
+    }
+    for (const auto& member : members) {
+        const std::string key(member.first);
         const std::string path = base + "/" + key;
-        const boost::json::value& x = member.value();
+        const json::Value& x = *member.second;
         if (key == "disable_fallbacks") {
-            if (const auto* b = x.if_bool()) o.disable_fallbacks = *b;
+            if (x.kind == json::Kind::boolean) o.disable_fallbacks = x.boolean;
             else r.problems.push_back(problem(path, "request.type", "not a boolean", "true or false"));
         } else if (key == "max_attempts") {
             const auto i = integer(x);
@@ -302,11 +310,11 @@ OverridesResult parse_overrides(std::string_view json_object, std::string_view b
         } else if (key == "allowed_models") {
             o.allowed_models = strings(x, path);
         } else if (key == "continuation") {
-            const auto* s = x.if_string();
+            const std::string* s = x.is_string() ? &x.string : nullptr;
             if (s && *s == "off") o.continuation = Continuation::off;
             else if (s && *s == "restart") o.continuation = Continuation::restart;
             else if (s && *s == "continue") o.continuation = Continuation::continue_;
-            else r.problems.push_back(problem(path, "request.format", s ? std::string(s->data(), s->size()) : "not a string",
+            else r.problems.push_back(problem(path, "request.format", s ? *s : "not a string",
                                               "\"off\", \"restart\" or \"continue\""));
         } else {
             r.problems.push_back(problem(path, "request.unknown_member", key,

@@ -2,7 +2,7 @@
 // unbounded growth, and splitting the input differently never changes what comes out.
 //
 //   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -Icore/include \
-//     tests/fuzz/sse_fuzz.cpp core/src/*.cpp (minus boost_json.cpp) -o /tmp/sse_fuzz && /tmp/sse_fuzz
+//     tests/fuzz/sse_fuzz.cpp core/src/*.cpp -o /tmp/sse_fuzz && /tmp/sse_fuzz
 //
 // Input layout: byte 0 picks the piece size for the split run (1..64, or everything), byte 1 the
 // relay options (small hold and event limits, prefill continuation); the rest is the stream.

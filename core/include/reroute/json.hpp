@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +20,7 @@ enum class Kind { null, boolean, number, string, array, object };
 struct Value {
     Kind kind = Kind::null;
     bool boolean = false;
+    bool integral = false;  // number: its literal has neither fraction nor exponent
     double number = 0;  // out-of-range magnitudes are +/-infinity, as in JavaScript
     std::string string;  // UTF-8
     std::vector<Value> items;                            // array
@@ -40,6 +42,36 @@ inline constexpr std::size_t kMaxDepth = 512;
 
 // JSON.parse: one value with optional JSON whitespace around it; nullopt on any error.
 std::optional<Value> parse(std::string_view text);
+
+// parse() with options and a report of where it stopped (for configuration files).
+struct ParseOptions {
+    std::size_t max_depth = kMaxDepth;  // open containers at most (at most kMaxDepth)
+    // Also reject what JSON.parse lets through in strings: bytes that are not UTF-8 (including
+    // the 3-byte form of a surrogate) and \u escapes of unpaired surrogates.
+    bool strict_unicode = false;
+    // Value::string of an integer literal of more than 15 characters holds its source text (a
+    // double does not hold every such integer exactly): see integer_literal.
+    bool number_text = false;
+};
+struct ParseError {
+    enum class Code : unsigned char {
+        syntax, incomplete, extra_data, too_deep, expected_hex_digit,
+        illegal_leading_surrogate, illegal_trailing_surrogate,
+    };
+    Code code = Code::syntax;
+    std::size_t offset = 0;  // the byte where the text stopped being acceptable (its size when it ended early)
+};
+std::string_view to_string(ParseError::Code code) noexcept;  // "syntax error", "incomplete JSON", ...
+// A number parsed with ParseOptions::number_text whose literal is an integer (no fraction, no
+// exponent) that fits std::int64_t, or else std::uint64_t: that exact integer. Type::none for
+// every other number (as Boost.JSON typed numbers: int64, uint64, else double).
+struct IntegerLiteral {
+    enum class Type : unsigned char { none, int64, uint64 } type = Type::none;
+    std::int64_t i = 0;
+    std::uint64_t u = 0;
+};
+IntegerLiteral integer_literal(const Value& number) noexcept;
+std::optional<Value> parse(std::string_view text, const ParseOptions& options, ParseError* error = nullptr);
 
 // A lean pass for picking a few members without building the document. It checks text exactly as
 // parse() does and returns the kind of the top-level value (nullopt where parse() fails). When the
