@@ -6,6 +6,7 @@
 //   - throughput at 32 connections (requests/s)
 //   - time to first streamed content (first chunk with text), p50/p99
 //   - bundle size: gzip of what workerd embeds (and `wrangler deploy --dry-run` when wrangler is installed)
+//   - `model: "auto"` on a route-cache hit vs the fixed route, p50 (issue 6 section 4: <= 0.2 ms)
 // Usage: node bench/edge-bench.mjs [--requests N] [--seconds S] [--json]
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -30,6 +31,8 @@ const log = (...a) => { if (!JSON_OUT) console.error(...a); };
 const BODY = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'one two three' }] });
 const STREAM_BODY = JSON.stringify({ model: 'bench', stream: true, messages: [{ role: 'user', content: 'one two three' }] });
 const DIRECT_BODY = JSON.stringify({ model: 'healthy', messages: [{ role: 'user', content: 'one two three' }] });
+const AUTO_BODY = JSON.stringify({ model: 'auto', messages: [{ role: 'user', content: 'one two three' }] });
+const AUTO_STREAM_BODY = JSON.stringify({ model: 'auto', stream: true, messages: [{ role: 'user', content: 'one two three' }] });
 const DIRECT_STREAM_BODY = JSON.stringify({ model: 'healthy', stream: true, messages: [{ role: 'user', content: 'one two three' }] });
 
 function startMock() {
@@ -158,8 +161,13 @@ async function main() {
   writeFileSync(configPath, JSON.stringify({
     allow_private_hosts: true,
     providers: [{ id: 'mock', base_url: `${mock.url}/v1`, credentials: [{ id: 'main', env: 'BENCH_MOCK_KEY' }] }],
-    models: [{ provider: 'mock', id: 'healthy', context_window: 128000, max_output_tokens: 4096 }],
-    routes: [{ name: 'bench', targets: [{ provider: 'mock', model: 'healthy' }] }],
+    // `auto` picks between bench and bench-b (classifier: the route named utility); after the first
+    // request every auto request is a route-cache hit.
+    models: [{ provider: 'mock', id: 'healthy', context_window: 128000, max_output_tokens: 4096 },
+      { provider: 'mock', id: 'classifier:bench', context_window: 128000, max_output_tokens: 4096 }],
+    routes: [{ name: 'bench', targets: [{ provider: 'mock', model: 'healthy' }] },
+      { name: 'bench-b', targets: [{ provider: 'mock', model: 'healthy' }] },
+      { name: 'utility', targets: [{ provider: 'mock', model: 'classifier:bench' }] }],
   }));
   const edge = await startEdge({
     configPath, outDir: dir, ports: [0], extraSockets: { bare: 0 }, stdio: ['ignore', 'ignore', 'inherit'],
@@ -170,9 +178,10 @@ async function main() {
     direct: `${mock.url}/v1/chat/completions`,
     bare: `http://127.0.0.1:${edge.extraSockets.bare}/v1/chat/completions`,
     reroute: `${edge.url}/v1/chat/completions`,
+    auto: `${edge.url}/v1/chat/completions`,
   };
-  const body = { direct: DIRECT_BODY, bare: DIRECT_BODY, reroute: BODY };
-  const streamBody = { direct: DIRECT_STREAM_BODY, bare: DIRECT_STREAM_BODY, reroute: STREAM_BODY };
+  const body = { direct: DIRECT_BODY, bare: DIRECT_BODY, reroute: BODY, auto: AUTO_BODY };
+  const streamBody = { direct: DIRECT_STREAM_BODY, bare: DIRECT_STREAM_BODY, reroute: STREAM_BODY, auto: AUTO_STREAM_BODY };
   const agents = Object.fromEntries(Object.keys(urls).map((k) => [k, new http.Agent({ keepAlive: true, maxSockets: 1 })]));
   try {
     log(`warm-up ...`);
@@ -197,6 +206,7 @@ async function main() {
       requests: REQUESTS,
       latencyMs: Object.fromEntries(Object.keys(urls).map((k) => [k, { p50: p(k, 50), p99: p(k, 99) }])),
       addedOverBareMs: { p50: p('reroute', 50) - p('bare', 50), p99: p('reroute', 99) - p('bare', 99) },
+      autoCacheHitOverFixedMs: { p50: p('auto', 50) - p('reroute', 50), p99: p('auto', 99) - p('reroute', 99) },
       bareOverDirectMs: { p50: p('bare', 50) - p('direct', 50), p99: p('bare', 99) - p('direct', 99) },
       firstContentMs: Object.fromEntries(Object.keys(urls).map((k) => [k, { p50: pct(str.ttfc[k], 50), p99: pct(str.ttfc[k], 99) }])),
       cpuMsPerRequest: cpu,
@@ -216,6 +226,7 @@ async function main() {
         ['latency p99 (ms)', f(p('direct', 99)), f(p('bare', 99)), f(p('reroute', 99)), f(result.addedOverBareMs.p99), '<= 0.5'],
         ['first content p50 (ms)', f(result.firstContentMs.direct.p50), f(result.firstContentMs.bare.p50), f(result.firstContentMs.reroute.p50),
           f(result.firstContentMs.reroute.p50 - result.firstContentMs.bare.p50), '<= 0.3'],
+        ['auto, cache hit p50 (ms)', '-', '-', f(p('auto', 50)), `${f(result.autoCacheHitOverFixedMs.p50)} over fixed`, '<= 0.2'],
         ['CPU per request (ms)', '-', f(cpu.bare), f(cpu.reroute), `x${f(result.cpuRatio, 2)}`, '<= x1.3'],
         [`throughput, ${CONNECTIONS} conn (req/s)`, '-', f(tput.bare, 0), f(tput.reroute, 0), `${f(result.throughputRatio * 100, 0)}%`, '>= 80%'],
         ['bundle gzip (KiB)', '-', '-', f(bundle.gzipBytes / 1024, 1), `js ${f(bundle.jsGzipBytes / 1024, 1)} + wasm ${f(bundle.wasmGzipBytes / 1024, 1)}`, '<= 120'],

@@ -128,7 +128,7 @@ export async function prepareReasoning({ rt, env, ctx, body, request, sync, isAu
     r.auto = decision;
     r.route = decision.slug;
     r.seed = decision.seed;
-    logLine('auto', { slug: decision.slug, reason: decision.reason, classifier_called: decision.classifier_called, ms: Date.now() - t0 });
+    r.autoMs = Date.now() - t0;
   }
   const attrs = setup.attrs.get(r.route) ?? { agentType: 'chat', maxSteps: 0 };
   r.agentType = attrs.agentType;

@@ -43,6 +43,8 @@ export function logAttempt(ctx, attempt, report, extra = {}) {
 /** Writes the request's attempt lines; the request's outcome rides on the last one. */
 export function logRequest(ctx, fields) {
   const lines = ctx.logBuffer ?? [];
+  const auto = ctx.reasoning?.auto;
+  if (auto) fields = { ...fields, auto: auto.slug, auto_reason: auto.reason, auto_ms: ctx.reasoning.autoMs };
   ctx.logBuffer = [];
   try {
     if (lines.length === 0) {
