@@ -4,17 +4,21 @@
 // config (5 providers x 10 models, routes fallback / weighted / sticky), the same 1 000 unrelated
 // resources plus the first three targets of the route benched, cooling and ejected.
 //
-//   node bench/plan_wasm.mjs [PKG_DIR] [iterations]      (default build/wasm/pkg, 200 000)
+//   node bench/plan_wasm.mjs [PKG_DIR] [iterations] [--registry]   (default build/wasm/pkg, 200 000)
 //
+// The module is loaded as the edge loads it (`finalizationRegistry: false`: the gateway frees
+// every handle itself); --registry measures the loader's default, with the safety net on.
 // Prints one JSON object.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const pkg = resolve(process.argv[2] ?? 'build/wasm/pkg');
-const iterations = Math.max(1000, Number(process.argv[3] ?? 200000));
+const args = process.argv.slice(2).filter((a) => a !== '--registry');
+const registry = process.argv.includes('--registry');
+const pkg = resolve(args[0] ?? 'build/wasm/pkg');
+const iterations = Math.max(1000, Number(args[1] ?? 200000));
 const { loadReroute } = await import(pathToFileURL(join(pkg, 'reroute.mjs')).href);
-const reroute = await loadReroute(readFileSync(join(pkg, 'reroute_core.wasm')));
+const reroute = await loadReroute(readFileSync(join(pkg, 'reroute_core.wasm')), { finalizationRegistry: registry });
 
 const T0 = 1_700_000_000_000;
 const PROVIDERS = 5;
@@ -176,6 +180,7 @@ health.free();
 
 console.log(JSON.stringify({
   iterations,
+  finalization_registry: registry,
   tracked_resources: size,
   plan_record_p50_ns: fallback.p50,
   plan_record_p99_ns: fallback.p99,
