@@ -26,7 +26,7 @@ const TARGET_MS = 300;
 const TARGET_KIB = 150;
 
 const TYPES = { '.html': 'text/html; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.wasm': 'application/wasm' };
-const PKG_FILES = new Set(['reroute.mjs', 'reroute_core.mjs', 'reroute_core.wasm']);
+const PKG_FILES = new Set(['reroute.mjs', 'routing.mjs', 'reroute_core.mjs', 'reroute_core.wasm']);
 
 async function startStatic() {
   const server = createServer(async (req, res) => {

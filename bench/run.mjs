@@ -77,14 +77,21 @@ const wasm = {
 const native = JSON.parse(execFileSync(nativeBinary, [shared], { encoding: 'utf8' }));
 
 const gz = (dir, file) => gzipSync(readFileSync(join(dir, file)), { level: 9 }).length;
-const moduleSizes = (dir) => {
-  const sizes = { loader: gz(dir, 'reroute.mjs'), glue: gz(dir, 'reroute_core.mjs'), wasm: gz(dir, 'reroute_core.wasm') };
+// The loader: reroute.mjs, plus routing.mjs when the module has the routing bindings (reroute.mjs
+// imports it only then).
+async function hasRouting(dir) {
+  const { loadReroute: load } = await import(pathToFileURL(resolve(dir, 'reroute.mjs')).href);
+  return typeof (await load(readFileSync(join(dir, 'reroute_core.wasm')))).createRouter === 'function';
+}
+const moduleSizes = async (dir) => {
+  const loader = gz(dir, 'reroute.mjs') + ((await hasRouting(dir)) ? gz(dir, 'routing.mjs') : 0);
+  const sizes = { loader, glue: gz(dir, 'reroute_core.mjs'), wasm: gz(dir, 'reroute_core.wasm') };
   return { ...sizes, total: sizes.loader + sizes.glue + sizes.wasm };
 };
 const KiB = (n) => `${(n / 1024).toFixed(1)} KiB`;
 const parts = (m) => `${KiB(m.loader)} + ${KiB(m.glue)} + ${KiB(m.wasm)}`;
-const full = moduleSizes(pkg);
-const scoped = chatErrorsPkg ? moduleSizes(chatErrorsPkg) : undefined;
+const full = await moduleSizes(pkg);
+const scoped = chatErrorsPkg ? await moduleSizes(chatErrorsPkg) : undefined;
 
 // Reference: Tale's TypeScript implementation in Node 20 on this machine kind (issue #2).
 const REF = { vectors: 1.5e6, providerErrors: 0.21e6, over1k: 28e3, roundTrips: 0.40e6 };

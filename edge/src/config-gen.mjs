@@ -63,6 +63,7 @@ export function generate({
     ...srcModules.filter((f) => f !== 'worker.mjs')
       .map((f) => `(name = "edge/src/${f}", esModule = embed ${capnpString(rel(join(srcDir, f)))})`),
     `(name = "build/wasm/pkg/reroute.mjs", esModule = embed ${capnpString(rel(join(pkgDir, 'reroute.mjs')))})`,
+    `(name = "build/wasm/pkg/routing.mjs", esModule = embed ${capnpString(rel(join(pkgDir, 'routing.mjs')))})`,
     `(name = "build/wasm/pkg/reroute_core.mjs", esModule = embed ${capnpString(rel(join(pkgDir, 'reroute_core.mjs')))})`,
     `(name = "build/wasm/pkg/reroute_core.wasm", wasm = embed ${capnpString(rel(join(pkgDir, 'reroute_core.wasm')))})`,
   ];

@@ -9,6 +9,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const files = {
   '/': [join(root, 'tests/browser/module-page.html'), 'text/html'],
   '/reroute.mjs': [join(root, 'build/wasm/pkg/reroute.mjs'), 'text/javascript'],
+  '/routing.mjs': [join(root, 'build/wasm/pkg/routing.mjs'), 'text/javascript'],
   '/reroute_core.mjs': [join(root, 'build/wasm/pkg/reroute_core.mjs'), 'text/javascript'],
   '/reroute_core.wasm': [join(root, 'build/wasm/pkg/reroute_core.wasm'), 'application/wasm'],
 };

@@ -10,6 +10,7 @@ const smokeWorker :Workerd.Worker = (
   modules = [
     (name = "worker.mjs", esModule = embed "smoke-worker.mjs"),
     (name = "reroute.mjs", esModule = embed "../../build/wasm/pkg/reroute.mjs"),
+    (name = "routing.mjs", esModule = embed "../../build/wasm/pkg/routing.mjs"),
     (name = "reroute_core.mjs", esModule = embed "../../build/wasm/pkg/reroute_core.mjs"),
     (name = "reroute_core.wasm", wasm = embed "../../build/wasm/pkg/reroute_core.wasm"),
   ],

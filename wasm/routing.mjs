@@ -1,0 +1,289 @@
+// Routing, health and stream handles over bindings_routing.cpp, for reroute.mjs (which imports
+// this file when the module has those bindings). Not an entry point of its own.
+// A handle is the address of a core object. free() deletes it (idempotent); a FinalizationRegistry
+// deletes the ones never freed once their wrapper is collected. After free() every method returns
+// undefined. Handle arguments (health) are passed by address: a freed or foreign object reaches
+// the core as 0, which reads as an empty health state. The per-request calls (start without
+// overrides, next, report without text, relay.feed) use raw exports and typed views; the rest goes
+// through Embind.
+export function makeRouting(core, raw, safetyNet) {
+  const ADDRESS = Symbol('reroute.address');
+  const registry = safetyNet && typeof FinalizationRegistry === 'function'
+    ? new FinalizationRegistry((address) => raw.rr_free(address))
+    : undefined;
+  const addressOf = (wrapper) => (wrapper !== null && typeof wrapper === 'object' && wrapper[ADDRESS]) || 0;
+  const number = (value) => (typeof value === 'number' ? value : NaN);
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+  const codes = core.errorCodes();
+  const codeIndex = new Map(codes.map((code, i) => [code, i]));
+  const kinds = core._outcomeKinds();
+  const kindIndex = new Map(kinds.map((kind, i) => [kind, i]));
+  const reasons = core._reasons();
+
+  // A wrapper holds the address and one slot of data (the router's and the attempts' target cache).
+  class Handle {
+    constructor(address, data) {
+      this[ADDRESS] = address;
+      this.data = data;
+    }
+
+    free() {
+      const address = this[ADDRESS];
+      if (!address) return;
+      this[ADDRESS] = 0;
+      registry?.unregister(this);
+      raw.rr_free(address);
+    }
+  }
+  function adopt(Class, address, data) {
+    const wrapper = new Class(address, data);
+    registry?.register(wrapper, address, wrapper);
+    return wrapper;
+  }
+  // A Handle class whose methods call core[`${prefix}${Name}`](address, ...exactly `arity`
+  // arguments), plus the hand-written `extra` methods (called with the address first).
+  function methods(prefix, table, extra = {}) {
+    const Class = class extends Handle {};
+    const proto = Class.prototype;
+    for (const [name, arity] of Object.entries(table)) {
+      const fn = core[prefix + name[0].toUpperCase() + name.slice(1)];
+      proto[name] = function (a, b, c) {
+        const address = this[ADDRESS];
+        if (!address) return undefined;
+        return arity === 0 ? fn(address) : arity === 1 ? fn(address, a) : arity === 2 ? fn(address, a, b) : fn(address, a, b, c);
+      };
+    }
+    for (const [name, fn] of Object.entries(extra)) {
+      proto[name] = function (a, b, c) {
+        const address = this[ADDRESS];
+        return address ? fn.call(this, address, a, b, c) : undefined;
+      };
+    }
+    return Class;
+  }
+
+  // The io buffer of the raw entry points (bindings_routing.cpp: rr_io).
+  let io = 0;
+  let ioCapacity = -1;
+  function ioBuffer(bytes) {
+    if (bytes > ioCapacity) {
+      io = raw.rr_io(bytes);
+      ioCapacity = bytes;
+    }
+    return io;
+  }
+  function readString(ptr, length) {
+    return decoder.decode(raw.u8().subarray(ptr, ptr + length));
+  }
+
+  // The request as the core reads it: the overrides value travels as JSON text.
+  function request(r) {
+    if (r === null || typeof r !== 'object') return r;
+    const overrides = r.overrides;
+    if (overrides === undefined || overrides === null) return r;
+    const text = jsonText(overrides);
+    return typeof text === 'string' ? { ...r, overridesText: text } : { ...r, overridesInvalid: true };
+  }
+  function jsonText(value) {
+    if (typeof value === 'string') return value;
+    try {
+      return JSON.stringify(value);
+    } catch {
+      return undefined;
+    }
+  }
+
+  const Health = methods('_health', {
+    serialize: 0, merge: 1, prune: 1, size: 0, totals: 0, view: 1, resetBreaker: 2, retireCredential: 3,
+    restoreCredential: 3, clearBench: 2,
+  });
+
+  // Decision block of rr_attempts_next (DecisionBlock): u32 kind, target, number, reason, flags,
+  // notice ptr, notice length, pad; f64 waitMs, startMs, deadlineAtMs, connectMs, firstTokenMs,
+  // idleMs; then for a final u32 ok, code + 1, status, attempts, tried, servedBy + 1, envelope
+  // ptr/len, message ptr/len, pad, pad; f64 retryAfterMs.
+  function next(address, health, nowMs, seed) {
+    const hasSeed = typeof seed === 'number' ? 1 : 0;
+    const block = raw.rr_attempts_next(address, addressOf(health), number(nowMs), hasSeed, hasSeed ? seed : 0);
+    const u32 = raw.u32();
+    const at = block >>> 2;
+    const kind = u32[at];
+    if (kind !== 0) return kind === 1 ? final(this, address, block) : undefined;
+    const target = u32[at + 1];
+    const targets = this.data;
+    const t = targets[target] ?? (targets[target] = frozen(core._attemptsTarget(address)));
+    const f64 = raw.f64();
+    const f = (block + 32) >>> 3;
+    const flags = u32[at + 4];
+    const decision = {
+      kind: 'attempt', target, number: u32[at + 2], provider: t.provider, apiFormat: t.apiFormat,
+      endpointId: t.endpointId, baseUrl: t.baseUrl, fingerprint: t.fingerprint, model: t.model,
+      upstreamModel: t.upstreamModel, ref: t.ref, capabilities: t.capabilities,
+      timeouts: { connectMs: f64[f + 3], firstTokenMs: f64[f + 4], idleMs: f64[f + 5] },
+      waitMs: f64[f], startMs: f64[f + 1], deadlineAtMs: f64[f + 2], reason: reasons[u32[at + 3]],
+      isProbe: (flags & 1) !== 0, sameTargetRetry: (flags & 2) !== 0,
+    };
+    if (t.credentialEnv !== undefined) decision.credentialEnv = t.credentialEnv;
+    if (flags & 4) decision.notice = readString(u32[at + 5], u32[at + 6]);
+    return decision;
+  }
+  function final(attempts, address, block) {
+    const u32 = raw.u32();
+    const at = block >>> 2;
+    const decision = { kind: 'final', ok: u32[at + 20] === 1, reason: reasons[u32[at + 3]], status: u32[at + 22] };
+    const code = u32[at + 21];
+    if (code) {
+      decision.code = codes[code - 1];
+      decision.envelope = readString(u32[at + 26], u32[at + 27]);
+      decision.message = readString(u32[at + 28], u32[at + 29]);
+      decision.errorBody = JSON.stringify({
+        error: { message: decision.message, type: decision.code, code: decision.code, envelope: decision.envelope },
+      });
+    }
+    if (u32[at + 4] & 8) {
+      const ms = raw.f64()[(block + 128) >>> 3];
+      decision.retryAfterMs = ms;
+      decision.retryAfter = String(Math.ceil(Math.max(0, ms) / 1000));
+    }
+    decision.attempts = u32[at + 23];
+    decision.tried = u32[at + 24];
+    const served = u32[at + 25];
+    if (served) {
+      const t = attempts.data[served - 1];
+      if (!t) return core._attemptsDecision(address);
+      decision.servedBy = {
+        target: served - 1, provider: t.provider, endpointId: t.endpointId, baseUrl: t.baseUrl, fingerprint: t.fingerprint,
+        model: t.model, upstreamModel: t.upstreamModel, ref: t.ref, header: t.header,
+      };
+    }
+    return decision;
+  }
+
+  // Cached target fields are shared by every decision of that target: nobody may change them.
+  function frozen(target) {
+    Object.freeze(target.capabilities);
+    return Object.freeze(target);
+  }
+
+  // Outcomes that carry no text go through the raw export; the rest through Embind, where the core
+  // reads status, body, headers, event data and transport codes.
+  const TEXT_MEMBERS = ['error', 'status', 'body', 'headers', 'event', 'data', 'transportCode', 'message'];
+  function report(address, outcome, health, nowMs) {
+    if (outcome === null || typeof outcome !== 'object' || TEXT_MEMBERS.some((m) => outcome[m] !== undefined)) {
+      return core._attemptsReport(address, outcome, addressOf(health), nowMs);
+    }
+    const kind = kindIndex.get(outcome.kind) ?? -1;
+    const code = codeIndex.get(outcome.code) ?? -1;
+    const hint = typeof outcome.retryAfterMs === 'number' && outcome.retryAfterMs >= 0 ? outcome.retryAfterMs : -1;
+    const r = raw.rr_attempts_report(address, addressOf(health), kind, code, hint, number(outcome.durationMs),
+      number(outcome.bytesReceived), number(nowMs));
+    const name = kind < 0 ? 'http_error' : kinds[kind];
+    const result = { accepted: (r & 1) !== 0, kind: name };
+    if (r >> 8) result.code = codes[(r >> 8) - 1];
+    if (hint >= 0 && Number.isFinite(hint) && name !== 'success' && name !== 'cancelled') result.retryAfterMs = hint;
+    return result;
+  }
+  const info = (member) => function (address) { return core._attemptsInfo(address)[member]; };
+  const Attempts = methods('_attempts', { trail: 0, trailEntries: 0 }, {
+    next,
+    report,
+    trailJSON(address) { return JSON.stringify(core._attemptsTrailEntries(address)); },
+    attemptsMade: info('attemptsMade'),
+    distinctTargetsTried: info('distinctTargetsTried'),
+    deadlineAtMs: info('deadlineAtMs'),
+    maxAttempts: info('maxAttempts'),
+    finished: info('finished'),
+    continuation: info('continuation'),
+    continuationBudget: info('continuationBudget'),
+  });
+
+  function start(address, req, nowMs) {
+    if (req !== null && typeof req === 'object' && typeof req.route === 'string' && (req.overrides === undefined || req.overrides === null)
+      && (req.conversationId === undefined || typeof req.conversationId === 'string')) {
+      const route = req.route;
+      const conversation = req.conversationId ?? '';
+      const capacity = (route.length + conversation.length) * 3;
+      const at = ioBuffer(capacity);
+      const heap = raw.u8();
+      const routeLength = encoder.encodeInto(route, heap.subarray(at, at + capacity)).written;
+      const conversationLength = encoder.encodeInto(conversation, heap.subarray(at + routeLength, at + capacity)).written;
+      const max = typeof req.maxOutputTokens === 'number' ? req.maxOutputTokens : -1;
+      const flags = (req.needsTools === true ? 1 : 0) | (req.needsVision === true ? 2 : 0);
+      const attempts = raw.rr_router_start(address, number(nowMs), number(req.promptTokens), max, flags, number(req.seed),
+        routeLength, conversationLength);
+      if (attempts) return { ok: true, attempts: adopt(Attempts, attempts, this.targetsOf(route)) };
+    }
+    const result = core._routerStart(address, request(req), nowMs);
+    if (result.ok) result.attempts = adopt(Attempts, result.attempts, this.targetsOf(req.route));
+    return result;
+  }
+  const Router = methods('_router', { routes: 0, models: 0, limits: 0, traffic: 0 }, {
+    start,
+    explain(address, req, health, nowMs) { return core._routerExplain(address, request(req), addressOf(health), nowMs); },
+  });
+  // Per route (or provider:model ref): the static fields of each target, filled on first use.
+  Router.prototype.targetsOf = function (route) {
+    let list = this.data.get(route);
+    if (!list) this.data.set(route, list = []);
+    return list;
+  };
+
+  // The relay's byte wire: chunk bytes go into the io buffer, the result comes back as flags and a
+  // span of the core's memory, copied out with slice().
+  function feed(address, bytes) {
+    let length = 0;
+    if (typeof bytes === 'string') {
+      const capacity = bytes.length * 3;
+      const at = ioBuffer(capacity);
+      length = encoder.encodeInto(bytes, raw.u8().subarray(at, at + capacity)).written;
+    } else if (bytes instanceof Uint8Array || bytes instanceof ArrayBuffer || ArrayBuffer.isView(bytes)) {
+      const view = bytes instanceof Uint8Array ? bytes
+        : bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      length = view.length;
+      raw.u8().set(view, ioBuffer(length));
+    }
+    const block = raw.rr_relay_feed(address, length) >>> 2;
+    const u32 = raw.u32();
+    const flags = u32[block];
+    const at = u32[block + 1];
+    const result = {
+      out: raw.u8().slice(at, at + u32[block + 2]),
+      committed: (flags & 1) !== 0,
+      done: (flags & 2) !== 0,
+    };
+    if (flags & 4) result.failure = core._relayFailure(address);
+    return result;
+  }
+  const state = (member) => function (address) { return core._relayState(address)[member]; };
+  const StreamRelay = methods('_relay', {
+    endOfUpstream: 1, fail: 2, failure: 0, partialText: 0, inUnfinishedToolCall: 0, errorEnding: 1, planContinuation: 2,
+  }, {
+    feed,
+    committed: state('committed'),
+    doneSeen: state('doneSeen'),
+    finishReason: state('finishReason'),
+    produced: state('produced'),
+    hasToolCalls: state('hasToolCalls'),
+    usage: state('usage'),
+    model: state('model'),
+    chunkId: state('chunkId'),
+    created: state('created'),
+    heldBytes: state('heldBytes'),
+  });
+
+  return {
+    createRouter(configJson, keys, options) {
+      const result = core._createRouter(configJson, keys, options);
+      if (result.ok) result.router = adopt(Router, result.router, new Map());
+      return result;
+    },
+    parseOverrides(overrides, basePath) { return core._parseOverrides(jsonText(overrides), basePath); },
+    createHealth(serialized) {
+      const result = core._createHealth(serialized);
+      if (result.ok) result.health = adopt(Health, result.health);
+      return result;
+    },
+    createStreamRelay(options) { return adopt(StreamRelay, core._createStreamRelay(options)); },
+  };
+}
