@@ -168,9 +168,11 @@ export function makeRouting(core, raw, safetyNet) {
 
   // Outcomes that carry no text go through the raw export; the rest through Embind, where the core
   // reads status, body, headers, event data and transport codes.
-  const TEXT_MEMBERS = ['error', 'status', 'body', 'headers', 'event', 'data', 'transportCode', 'message'];
+  // (error, status, body, headers, event, data, transportCode, message: checked inline, no closure per call)
+  const hasText = (o) => o.error !== undefined || o.status !== undefined || o.body !== undefined || o.headers !== undefined
+    || o.event !== undefined || o.data !== undefined || o.transportCode !== undefined || o.message !== undefined;
   function report(address, outcome, health, nowMs) {
-    if (outcome === null || typeof outcome !== 'object' || TEXT_MEMBERS.some((m) => outcome[m] !== undefined)) {
+    if (outcome === null || typeof outcome !== 'object' || hasText(outcome)) {
       return core._attemptsReport(address, outcome, addressOf(health), nowMs);
     }
     const kind = kindIndex.get(outcome.kind) ?? -1;
@@ -198,6 +200,7 @@ export function makeRouting(core, raw, safetyNet) {
     continuationBudget: info('continuationBudget'),
   });
 
+  const routeBytes = new Map();
   function start(address, req, nowMs) {
     if (req !== null && typeof req === 'object' && typeof req.route === 'string' && (req.overrides === undefined || req.overrides === null)
       && (req.conversationId === undefined || typeof req.conversationId === 'string')) {
@@ -206,13 +209,25 @@ export function makeRouting(core, raw, safetyNet) {
       const capacity = (route.length + conversation.length) * 3;
       const at = ioBuffer(capacity);
       const heap = raw.u8();
-      const routeLength = encoder.encodeInto(route, heap.subarray(at, at + capacity)).written;
-      const conversationLength = encoder.encodeInto(conversation, heap.subarray(at + routeLength, at + capacity)).written;
+      // The UTF-8 of a route that started before (names a router knows; at most 1 024 kept).
+      const bytes = routeBytes.get(route);
+      let routeLength;
+      if (bytes !== undefined) {
+        heap.set(bytes, at);
+        routeLength = bytes.length;
+      } else {
+        routeLength = encoder.encodeInto(route, heap.subarray(at, at + capacity)).written;
+      }
+      const conversationLength = conversation === ''
+        ? 0 : encoder.encodeInto(conversation, heap.subarray(at + routeLength, at + capacity)).written;
       const max = typeof req.maxOutputTokens === 'number' ? req.maxOutputTokens : -1;
       const flags = (req.needsTools === true ? 1 : 0) | (req.needsVision === true ? 2 : 0);
       const attempts = raw.rr_router_start(address, number(nowMs), number(req.promptTokens), max, flags, number(req.seed),
         routeLength, conversationLength);
-      if (attempts) return { ok: true, attempts: adopt(Attempts, attempts, this.targetsOf(route)) };
+      if (attempts) {
+        if (bytes === undefined && routeBytes.size < 1024) routeBytes.set(route, raw.u8().slice(at, at + routeLength));
+        return { ok: true, attempts: adopt(Attempts, attempts, this.targetsOf(route)) };
+      }
     }
     const result = core._routerStart(address, request(req), nowMs);
     if (result.ok) result.attempts = adopt(Attempts, result.attempts, this.targetsOf(req.route));
