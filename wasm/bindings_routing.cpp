@@ -598,41 +598,24 @@ private:
         if (o.kind == OutcomeKind::success || o.kind == OutcomeKind::cancelled || !is_object(v)) return o;
 
         const val error = v["error"];
-        const auto status = number_member(v, "status");
         const auto body = string_member(v, "body");
+        const auto event = string_member(v, "event");
+        const auto data = string_member(v, "data");
+        const auto transport_code = string_member(v, "transportCode");
         const auto message = string_member(v, "message");
-        if (!error.isUndefined() && !error.isNull()) {
-            o.error = error_value_from(error);
-        } else if (o.kind == OutcomeKind::http_error) {
-            if (status || body) o.error = error_from_response(status ? static_cast<int>(*status) : 0, body.value_or(""));
-            else if (message) o.error = error_from_response(0, *message);
-        } else if (o.kind == OutcomeKind::in_band_error) {
-            if (auto data = string_member(v, "data")) {
-                auto e = error_from_stream_event(string_member(v, "event").value_or(""), *data);
-                o.error = e ? std::move(*e) : error_from_response(0, *data);
-            } else if (body) {
-                stream::BodyCheck check = stream::check_completion_body(*body);
-                o.error = check.failure ? std::move(check.failure->facts) : error_from_response(0, *body);
-            } else if (message) {
-                o.error = error_from_response(0, *message);
-            }
-        } else if (auto code = string_member(v, "transportCode")) {
-            o.error = error_from_transport(*code, message.value_or(""));
-        } else if (message) {
-            o.error = error_from_transport("", *message);
-        }
-
-        if (auto hint = number_member(v, "retryAfterMs"); hint && *hint >= 0) {
-            o.retry_after_ms = *hint;
-        } else {
-            HeaderStore headers;
-            headers_from(v["headers"], headers);
-            if (!headers.headers.empty()) o.retry_after_ms = retry_after_ms(headers.headers, static_cast<double>(now));
-            if (!o.retry_after_ms && (o.kind == OutcomeKind::http_error || o.kind == OutcomeKind::in_band_error)) {
-                if (o.error.kind == ErrorValue::Kind::string) o.retry_after_ms = retry_after_ms_from_text(o.error.text);
-                else if (o.error.message) o.retry_after_ms = retry_after_ms_from_text(*o.error.message);
-            }
-        }
+        HeaderStore headers;
+        headers_from(v["headers"], headers);
+        ObservedFailure seen;
+        if (!error.isUndefined() && !error.isNull()) seen.error = error_value_from(error);
+        seen.status = number_member(v, "status");
+        seen.body = body;
+        seen.event = event;
+        seen.data = data;
+        seen.transport_code = transport_code;
+        seen.message = message;
+        seen.retry_after_ms = number_member(v, "retryAfterMs");
+        seen.headers = std::move(headers.headers);
+        read_failure(o, seen, now);
         return o;
     }
 

@@ -8,8 +8,10 @@
 #include "reroute/classify.hpp"
 #include "reroute/json.hpp"
 #include "reroute/notice.hpp"
+#include "reroute/provider_body.hpp"
 #include "reroute/redact.hpp"
 #include "reroute/scope.hpp"
+#include "reroute/stream.hpp"
 #include "reroute/text.hpp"
 
 namespace reroute {
@@ -1197,6 +1199,42 @@ std::vector<Explained> Planner::explain(const Request& request, const HealthStat
     // prepare() registered nothing; make sure the state's destructor releases nothing either.
     s->route = nullptr;
     return out;
+}
+
+void read_failure(Outcome& o, const ObservedFailure& seen, std::int64_t now_ms) {
+    const auto& message = seen.message;
+    if (seen.error) {
+        o.error = *seen.error;
+    } else if (o.kind == OutcomeKind::http_error) {
+        if (seen.status || seen.body)
+            o.error = error_from_response(seen.status ? static_cast<int>(*seen.status) : 0, seen.body.value_or(""));
+        else if (message)
+            o.error = error_from_response(0, *message);
+    } else if (o.kind == OutcomeKind::in_band_error) {
+        if (seen.data) {
+            auto e = error_from_stream_event(seen.event.value_or(""), *seen.data);
+            o.error = e ? std::move(*e) : error_from_response(0, *seen.data);
+        } else if (seen.body) {
+            stream::BodyCheck check = stream::check_completion_body(*seen.body);
+            o.error = check.failure ? std::move(check.failure->facts) : error_from_response(0, *seen.body);
+        } else if (message) {
+            o.error = error_from_response(0, *message);
+        }
+    } else if (seen.transport_code) {
+        o.error = error_from_transport(*seen.transport_code, message.value_or(""));
+    } else if (message) {
+        o.error = error_from_transport("", *message);
+    }
+
+    if (seen.retry_after_ms && *seen.retry_after_ms >= 0) {
+        o.retry_after_ms = *seen.retry_after_ms;
+        return;
+    }
+    if (!seen.headers.empty()) o.retry_after_ms = retry_after_ms(seen.headers, static_cast<double>(now_ms));
+    if (!o.retry_after_ms && (o.kind == OutcomeKind::http_error || o.kind == OutcomeKind::in_band_error)) {
+        if (o.error.kind == ErrorValue::Kind::string) o.retry_after_ms = retry_after_ms_from_text(o.error.text);
+        else if (o.error.message) o.retry_after_ms = retry_after_ms_from_text(*o.error.message);
+    }
 }
 
 }  // namespace reroute

@@ -40,6 +40,7 @@
 #include "reroute/health.hpp"
 #include "reroute/resource.hpp"
 #include "reroute/retry.hpp"
+#include "reroute/retry_hint.hpp"
 #include "reroute/rng.hpp"
 
 namespace reroute {
@@ -150,6 +151,23 @@ struct Outcome {
     std::int64_t duration_ms = 0;
     std::int64_t bytes_received = 0;
 };
+
+// What the host saw of a failed attempt, as it saw it; read_failure turns it into the outcome's
+// facts and retry hint, so the host never classifies. Strings are borrowed for the call.
+struct ObservedFailure {
+    std::optional<ErrorValue> error;               // facts the host already has (wins)
+    std::optional<double> status;                  // HTTP status of an error response
+    std::optional<std::string_view> body;          // its body, or a 200 body that failed the check
+    std::optional<std::string_view> event, data;   // an in-band SSE error event
+    std::optional<std::string_view> transport_code, message;  // a failure without a response
+    std::optional<double> retry_after_ms;          // a hint the host already read (>= 0)
+    std::vector<Header> headers;                   // the response headers, for retry hints
+};
+// Sets outcome.error and outcome.retry_after_ms for a failure of outcome.kind: the facts from the
+// first source that applies (host facts; for http_error the response; for in_band_error the
+// event, else the body's check; otherwise the transport code and message), the hint from the
+// host, else the headers, else the provider's wording.
+void read_failure(Outcome& outcome, const ObservedFailure& seen, std::int64_t now_ms);
 
 // One failed attempt, for headers and logs (II.12).
 struct TrailEntry {
