@@ -79,7 +79,7 @@ const std::vector<std::string> kCodes = {
     "config.format", "config.reference", "config.duplicate", "config.conflict", "config.reserved",
     "config.too_large", "host.invalid_url", "host.blocked", "host.private", "host.plain_http",
     "lint.cycle", "lint.unreachable", "lint.context_window", "lint.capability",
-    "lint.duplicate_credential", "lint.env_unset", "lint.exceeds_ceiling", "lint.admin_secret_shared"};
+    "lint.duplicate_credential", "lint.env_unset", "lint.exceeds_ceiling", "lint.admin_secret_shared", "lint.reasoning"};
 
 std::string code_in_name(const std::string& name, std::string_view prefix) {
     std::string best;
@@ -585,11 +585,158 @@ TEST_CASE("ids and names are unique") {
     }
 }
 
-TEST_CASE("the route name auto is reserved") {
+TEST_CASE("a route with targets may not be called auto") {
     ConfigResult r = load(doc(R"([{"name":"auto","targets":[{"provider":"openai","model":"gpt-4o"}]}])"));
     const Problem* p = find(r, "config.reserved", "/routes/0/name");
     REQUIRE(p);
     CHECK(p->found == "\"auto\"");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Automatic routing and the governor's route and model attributes (reasoning.md 3.1)
+
+namespace {
+// Routes chat and code (with descriptions), plus what the test adds.
+std::string auto_doc(const std::string& more_routes, const std::string& top = "") {
+    return doc(R"([{"name":"chat","description":"General questions","targets":[{"provider":"openai","model":"gpt-4o"}]},)"
+               R"({"name":"code","description":"Programming","agent_type":"coder","max_steps":12,"reasoning":"adaptive",)"
+               R"("targets":[{"provider":"openai","model":"o3"}]})" + more_routes + "]",
+               R"(,{"provider":"openai","id":"o3","context_window":200000,"max_output_tokens":100000,)"
+               R"("capabilities":{"tools":true,"vision":true},"reasoning":{"knob":"effort","supports_minimal":true}})",
+               "", top);
+}
+}  // namespace
+
+TEST_CASE("an auto route lists candidate routes, a default and a classifier, and has no targets") {
+    ConfigResult r = load(auto_doc(
+        R"(,{"name":"auto","strategy":"auto","candidates":["code","chat"],"default":"chat","classifier":"openai:gpt-4o"})"));
+    REQUIRE_MESSAGE(r.ok(), all(r));
+    REQUIRE(r.config->auto_routes.size() == 1);
+    const AutoRoute& a = r.config->auto_routes[0];
+    CHECK(a.name == "auto");
+    CHECK(a.path == "/routes/2");
+    CHECK(a.candidates == std::vector<std::string>{"code", "chat"});
+    CHECK(a.default_route == "chat");
+    CHECK(r.config->classifier_of(a) == "openai:gpt-4o");
+    CHECK(r.config->resolved.size() == 2);  // an auto route is not planned itself
+    CHECK_FALSE(r.config->find_route("auto"));
+    auto found = r.config->find_auto_route("auto");
+    REQUIRE(found);
+    CHECK(found->candidates == a.candidates);
+    CHECK_FALSE(r.config->find_auto_route("chat"));
+}
+
+TEST_CASE("an auto route may have any free name; its classifier defaults to utility_model") {
+    ConfigResult r = load(auto_doc(R"(,{"name":"smart","strategy":"auto","candidates":["chat","code"]})",
+                                   R"(,"utility_model":"chat")"));
+    REQUIRE_MESSAGE(r.ok(), all(r));
+    auto smart = r.config->find_auto_route("smart");
+    REQUIRE(smart);
+    CHECK_FALSE(smart->default_route);
+    CHECK(r.config->classifier_of(*smart) == "chat");
+}
+
+TEST_CASE("without a declared auto route, auto means every described route, classified by utility_model") {
+    ConfigResult r = load(doc(R"([{"name":"chat","description":"General","targets":[{"provider":"openai","model":"gpt-4o"}]},)"
+                              R"({"name":"utility","targets":[{"provider":"openai","model":"gpt-4o"}]}])",
+                              "", "", R"(,"utility_model":"utility")"));
+    REQUIRE_MESSAGE(r.ok(), all(r));
+    auto implicit = r.config->find_auto_route("auto");
+    REQUIRE(implicit);
+    CHECK(implicit->path.empty());
+    CHECK(implicit->candidates == std::vector<std::string>{"chat"});
+    CHECK(r.config->classifier_of(*implicit) == "utility");
+}
+
+TEST_CASE("an auto route's candidates, default and classifier must name what the document declares") {
+    ConfigResult r = load(auto_doc(
+        R"(,{"name":"auto","strategy":"auto","candidates":["chat","nope","chat","other"],"default":"code2","classifier":"openai:gpt-9"},)"
+        R"({"name":"other","strategy":"auto","candidates":["chat"],"classifier":"chat"})",
+        R"(,"utility_model":"missing")"));
+    CHECK(find(r, "config.reference", "/routes/2/candidates/1"));
+    CHECK(find(r, "config.duplicate", "/routes/2/candidates/2"));
+    CHECK(find(r, "config.reference", "/routes/2/candidates/3"));  // an auto route is no candidate
+    CHECK(find(r, "config.reference", "/routes/2/default"));
+    CHECK(find(r, "config.reference", "/routes/2/classifier"));
+    CHECK(find(r, "config.reference", "/utility_model"));
+    CHECK(r.problems.size() == 6);
+}
+
+TEST_CASE("an auto route needs candidates and a classifier or a utility_model, and nothing of a targets route") {
+    ConfigResult r = load(auto_doc(R"(,{"name":"auto","strategy":"auto","candidates":[],"targets":[]})"));
+    CHECK(find(r, "config.range", "/routes/2/candidates"));
+    CHECK(find(r, "config.required", "/routes/2/classifier"));
+    CHECK(find(r, "config.unknown_member", "/routes/2/targets"));
+    CHECK(find(load(auto_doc(R"(,{"name":"auto","strategy":"auto","classifier":"chat"})")), "config.required",
+               "/routes/2/candidates"));
+}
+
+TEST_CASE("auto routes share the route namespace") {
+    ConfigResult r = load(auto_doc(R"(,{"name":"chat","strategy":"auto","candidates":["code"],"classifier":"chat"})"));
+    CHECK(find(r, "config.duplicate", "/routes/2/name"));
+}
+
+TEST_CASE("a route's description, agent type, max steps and reasoning mode are read, with their defaults") {
+    ConfigResult r = load(auto_doc(""));
+    REQUIRE_MESSAGE(r.ok(), all(r));
+    const Route* chat = r.config->find_declared_route("chat");
+    const Route* code = r.config->find_declared_route("code");
+    REQUIRE(chat);
+    REQUIRE(code);
+    CHECK(chat->description == "General questions");
+    CHECK(chat->agent_type == "chat");
+    CHECK(chat->max_steps == 0);
+    CHECK(chat->reasoning == RouteReasoning::off);
+    CHECK(code->agent_type == "coder");
+    CHECK(code->max_steps == 12);
+    CHECK(code->reasoning == RouteReasoning::adaptive);
+}
+
+TEST_CASE("route attributes of the wrong shape are format and range errors") {
+    ConfigResult r = load(doc(R"([{"name":"chat","description":"two\nlines","agent_type":"Coder","max_steps":1001,)"
+                              R"("reasoning":"always","targets":[{"provider":"openai","model":"gpt-4o"}]}])"));
+    CHECK(find(r, "config.format", "/routes/0/description"));
+    CHECK(find(r, "config.format", "/routes/0/agent_type"));
+    CHECK(find(r, "config.range", "/routes/0/max_steps"));
+    CHECK(find(r, "config.format", "/routes/0/reasoning"));
+    std::string long_line(1000, 'x');
+    CHECK(load(doc(R"([{"name":"chat","description":")" + long_line + R"(","targets":[{"provider":"openai","model":"gpt-4o"}]}])")).ok());
+    CHECK(find(load(doc(R"([{"name":"chat","description":")" + long_line + R"(x","targets":[{"provider":"openai","model":"gpt-4o"}]}])")),
+               "config.format", "/routes/0/description"));
+}
+
+TEST_CASE("a model's reasoning declaration names its knob; budget bounds belong to the budget knob") {
+    auto with = [](const std::string& reasoning) {
+        return load(doc(kChat, R"(,{"provider":"openai","id":"r1","context_window":200000,"max_output_tokens":32000,"reasoning":)" +
+                                   reasoning + "}"));
+    };
+    ConfigResult ok = with(R"({"knob":"budget","min_budget_tokens":1024,"max_budget_tokens":24000})");
+    REQUIRE_MESSAGE(ok.ok(), all(ok));
+    const Model* r1 = ok.config->find_model("openai", "r1");
+    REQUIRE(r1);
+    REQUIRE(r1->reasoning);
+    CHECK(r1->reasoning->knob == reasoning::Knob::budget);
+    CHECK(r1->reasoning->min_budget_tokens == 1024);
+    CHECK(r1->reasoning->max_budget_tokens == 24000);
+    CHECK_FALSE(ok.config->find_model("openai", "gpt-4o")->reasoning);  // undeclared: knob none
+
+    CHECK(find(with("{}"), "config.required", "/models/1/reasoning/knob"));
+    CHECK(find(with(R"({"knob":"turbo"})"), "config.format", "/models/1/reasoning/knob"));
+    CHECK(find(with(R"({"knob":"effort","max_budget_tokens":10})"), "config.conflict", "/models/1/reasoning/max_budget_tokens"));
+    CHECK(find(with(R"({"knob":"budget","supports_minimal":true})"), "config.conflict", "/models/1/reasoning/supports_minimal"));
+    CHECK(find(with(R"({"knob":"budget","min_budget_tokens":2000,"max_budget_tokens":1000})"), "config.range",
+               "/models/1/reasoning/max_budget_tokens"));
+    CHECK(find(with(R"({"knob":"budget","min_budget_tokens":40000})"), "config.range", "/models/1/reasoning/min_budget_tokens"));
+    CHECK(find(with(R"({"knob":"effort","extra":1})"), "config.unknown_member", "/models/1/reasoning/extra"));
+}
+
+TEST_CASE("an adaptive route whose models declare no knob is a lint warning") {
+    ConfigResult r = load(doc(R"([{"name":"chat","reasoning":"adaptive","targets":[{"provider":"openai","model":"gpt-4o"}]}])"));
+    CHECK(r.ok());
+    const Problem* p = find(r, "lint.reasoning", "/routes/0/reasoning");
+    REQUIRE(p);
+    CHECK(p->severity == Severity::warning);
+    CHECK_FALSE(find(load(auto_doc("")), "lint.reasoning"));
 }
 
 TEST_CASE("base_url and endpoints exclude each other, and one of them is required") {

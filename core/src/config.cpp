@@ -41,6 +41,9 @@ std::string_view to_string(Continuation continuation) noexcept {
     }
     return "off";
 }
+std::string_view to_string(RouteReasoning reasoning) noexcept {
+    return reasoning == RouteReasoning::adaptive ? "adaptive" : "off";
+}
 std::string_view to_string(Severity severity) noexcept {
     return severity == Severity::warning ? "warning" : "error";
 }
@@ -97,6 +100,24 @@ const ResolvedRoute* Config::find_route(std::string_view name) const noexcept {
     for (const ResolvedRoute& r : resolved)
         if (r.name == name) return &r;
     return nullptr;
+}
+const Route* Config::find_declared_route(std::string_view name) const noexcept {
+    for (const Route& r : routes)
+        if (r.name == name) return &r;
+    return nullptr;
+}
+std::optional<AutoRoute> Config::find_auto_route(std::string_view name) const {
+    for (const AutoRoute& a : auto_routes)
+        if (a.name == name) return a;
+    if (name != "auto") return std::nullopt;
+    AutoRoute implicit;
+    implicit.name = "auto";
+    for (const Route& r : routes)
+        if (!r.description.empty()) implicit.candidates.push_back(r.name);
+    return implicit;
+}
+std::optional<std::string> Config::classifier_of(const AutoRoute& route) const {
+    return route.classifier ? route.classifier : utility_model;
 }
 Policies Config::base_policies() const noexcept { return resolve_policies(Policies{}, defaults); }
 

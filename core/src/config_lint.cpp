@@ -560,6 +560,61 @@ void lint_fallbacks(const Config& config, const ResolvedRoute& route, Problems& 
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Automatic routing (reasoning.md 3.1): auto routes choose among declared routes, and classifier
+// calls go to a route or one model.
+
+using RouteIndex = std::unordered_map<std::string_view, std::size_t>;
+
+bool names_route_or_model(std::string_view ref, const RouteIndex& routes, const Index& index) {
+    if (routes.count(ref)) return true;
+    std::size_t colon = ref.find(':');
+    return colon != std::string_view::npos && index.model(ref.substr(0, colon), ref.substr(colon + 1));
+}
+
+void check_auto_routes(const Config& config, const RouteIndex& routes, const Index& index, Problems& p) {
+    constexpr std::string_view kRouteOrModel = "a route declared in /routes (not an auto route) or a provider:model declared in /models";
+    if (config.utility_model && !names_route_or_model(*config.utility_model, routes, index))
+        p.error("/utility_model", "config.reference", quoted(*config.utility_model), std::string(kRouteOrModel));
+    std::set<std::string_view> auto_names;
+    for (const AutoRoute& a : config.auto_routes) {
+        if (routes.count(a.name) || !auto_names.insert(a.name).second)
+            p.error(child_path(a.path, "name"), "config.duplicate", quoted(a.name), "a route name not used before");
+        std::set<std::string_view> seen;
+        for (std::size_t i = 0; i < a.candidates.size(); ++i) {
+            const std::string& c = a.candidates[i];
+            std::string at = child_path(child_path(a.path, "candidates"), i);
+            if (!routes.count(c))
+                p.error(at, "config.reference", quoted(c), "a route declared in /routes (not an auto route)");
+            else if (!seen.insert(c).second)
+                p.error(at, "config.duplicate", quoted(c), "each candidate once");
+        }
+        if (a.default_route && !seen.count(*a.default_route))
+            p.error(child_path(a.path, "default"), "config.reference", quoted(*a.default_route), "one of the candidates");
+        if (a.classifier && !names_route_or_model(*a.classifier, routes, index))
+            p.error(child_path(a.path, "classifier"), "config.reference", quoted(*a.classifier), std::string(kRouteOrModel));
+        if (!a.classifier && !config.utility_model)
+            p.error(child_path(a.path, "classifier"), "config.required", "missing, and no /utility_model",
+                    "a classifier (route or provider:model), or a top-level utility_model");
+    }
+}
+
+// A route that asks for the governor but whose models declare no knob would never be steered.
+void lint_reasoning(const Config& config, const Sites& sites, Problems& p) {
+    for (std::size_t i = 0; i < config.routes.size() && i < config.resolved.size(); ++i) {
+        const ResolvedRoute& route = config.resolved[i];
+        if (config.routes[i].reasoning != RouteReasoning::adaptive || route.targets.empty()) continue;
+        bool steerable = std::any_of(route.targets.begin(), route.targets.end(), [&](const ResolvedTarget& t) {
+            const auto& r = config.models[t.model_index].reasoning;
+            return r && r->knob != reasoning::Knob::none;
+        });
+        if (!steerable)
+            p.warning(child_path(sites.routes[i], "reasoning"), "lint.reasoning",
+                      "\"adaptive\", but no model of the route declares a reasoning knob",
+                      "a model with \"reasoning\": {\"knob\": \"effort\" or \"budget\"}, or reasoning \"off\"");
+    }
+}
+
 }  // namespace
 
 void check_and_resolve(Config& config, const Sites& sites, const EnvView& env, Problems& p) {
@@ -588,6 +643,8 @@ void check_and_resolve(Config& config, const Sites& sites, const EnvView& env, P
         resolver.total_ += config.resolved.back().targets.size() + config.resolved.back().groups.size();
     }
     for (const ResolvedRoute& route : config.resolved) lint_fallbacks(config, route, p);
+    check_auto_routes(config, routes, index, p);
+    lint_reasoning(config, sites, p);
 }
 
 }  // namespace reroute::config_detail

@@ -124,6 +124,26 @@ bool is_model_id(std::string_view s) {
     if (s.empty() || s.size() > 256) return false;
     return std::all_of(s.begin(), s.end(), [](char c) { return c > ' ' && c < 0x7F; });
 }
+// A route name, or "<provider>:<model id>" (how requests name one model directly).
+bool is_route_or_model_ref(std::string_view s) {
+    if (is_route_name(s)) return true;
+    std::size_t colon = s.find(':');
+    return colon != std::string_view::npos && is_provider_slug(s.substr(0, colon)) &&
+           is_model_id(s.substr(colon + 1));
+}
+// ^[a-z0-9][a-z0-9_-]{0,63}$ (agent types: part of the governor's profile key)
+bool is_agent_type(std::string_view s) { return s.size() <= 64 && is_provider_slug(s); }
+// One line for the classifier's prompt: at most 1000 characters (code points, as the schema's
+// maxLength counts), no control characters. The parser has already checked the UTF-8.
+bool is_one_line(std::string_view s) {
+    std::size_t characters = 0;
+    for (char c : s) {
+        auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || byte == 0x7F) return false;
+        if ((byte & 0xC0) != 0x80) ++characters;
+    }
+    return characters <= 1000;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Rendering values for Problem::found
@@ -477,11 +497,53 @@ void read_provider(Reader& r, const JValue& v, const std::string& path, Config& 
     sites.providers.push_back(std::move(site));
 }
 
+// A model's "reasoning" object (reasoning.md 3.1). Budget bounds belong to the budget knob,
+// "minimal" to the effort knob; the smallest budget must fit the model's output.
+std::optional<ReasoningSupport> read_reasoning_support(Reader& r, const JValue& v, const std::string& path,
+                                                       std::optional<std::int64_t> max_output_tokens) {
+    const JValue* o = r.object(v, path);
+    if (!o) return std::nullopt;
+    r.only(*o, path, {"knob", "supports_minimal", "min_budget_tokens", "max_budget_tokens"});
+    ReasoningSupport support;
+    std::optional<std::size_t> knob;
+    if (r.get(*o, "knob", path, true, "one of \"none\" \"effort\" \"budget\""))
+        knob = r.choice(*o, "knob", path, {"none", "effort", "budget"});
+    if (knob) support.knob = reasoning::Knob(*knob);
+    support.supports_minimal = r.boolean(*o, "supports_minimal", path).value_or(false);
+    support.min_budget_tokens = r.integer(*o, "min_budget_tokens", path, 1, 100'000'000);
+    support.max_budget_tokens = r.integer(*o, "max_budget_tokens", path, 1, 100'000'000);
+    if (knob && support.knob != reasoning::Knob::budget) {
+        for (std::string_view member : {"min_budget_tokens", "max_budget_tokens"}) {
+            if (o->find(member))
+                r.problems().error(child_path(path, member), "config.conflict",
+                                   std::string(member) + " with knob " + quoted(to_string(support.knob)),
+                                   "knob \"budget\"");
+        }
+    }
+    if (knob && support.knob != reasoning::Knob::effort && o->find("supports_minimal")) {
+        r.problems().error(child_path(path, "supports_minimal"), "config.conflict",
+                           "supports_minimal with knob " + quoted(to_string(support.knob)), "knob \"effort\"");
+    }
+    if (support.min_budget_tokens && support.max_budget_tokens &&
+        *support.max_budget_tokens < *support.min_budget_tokens) {
+        r.problems().error(child_path(path, "max_budget_tokens"), "config.range",
+                           std::to_string(*support.max_budget_tokens),
+                           "at least min_budget_tokens (" + std::to_string(*support.min_budget_tokens) + ")");
+    }
+    if (support.min_budget_tokens && max_output_tokens && *support.min_budget_tokens > *max_output_tokens) {
+        r.problems().error(child_path(path, "min_budget_tokens"), "config.range",
+                           std::to_string(*support.min_budget_tokens),
+                           "at most max_output_tokens (" + std::to_string(*max_output_tokens) + ")");
+    }
+    if (!knob) return std::nullopt;
+    return support;
+}
+
 void read_model(Reader& r, const JValue& v, const std::string& path, Config& config, Sites& sites) {
     const JValue* o = r.object(v, path);
     if (!o) return;
     r.only(*o, path, {"provider", "id", "native_id", "context_window", "max_output_tokens",
-                      "input_price", "output_price", "capabilities"});
+                      "input_price", "output_price", "capabilities", "reasoning"});
     Model model;
     auto provider = r.formatted(*o, "provider", path, true, is_provider_slug,
                                 "a provider id: [a-z0-9][a-z0-9_-]{0,99}");
@@ -509,6 +571,8 @@ void read_model(Reader& r, const JValue& v, const std::string& path, Config& con
             model.capabilities.reasoning = r.boolean(*c, "reasoning", cp).value_or(false);
         }
     }
+    if (const JValue* reasoning = o->find("reasoning"))
+        model.reasoning = read_reasoning_support(r, *reasoning, child_path(path, "reasoning"), output);
     if (!provider || !id) return;
     model.provider = *provider;
     model.id = *id;
@@ -584,21 +648,64 @@ void read_group_body(Reader& r, const JValue& o, const std::string& path, Node& 
     for (std::size_t i = 0; i < a->items.size(); ++i) node.children.push_back(read_node(r, a->items[i], child_path(tp, i)));
 }
 
+constexpr std::string_view kRouteNameFormat = "a route name: [A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}";
+
+// {"strategy": "auto", "candidates": [...], "default"?, "classifier"?} (reasoning.md 3.1).
+void read_auto_route(Reader& r, const JValue& o, const std::string& path, std::optional<std::string> name,
+                     Config& config) {
+    r.only(o, path, {"name", "strategy", "candidates", "default", "classifier"});
+    AutoRoute route;
+    route.path = path;
+    if (const JValue* list = r.get(o, "candidates", path, true, "array of route names")) {
+        std::string lp = child_path(path, "candidates");
+        if (const JValue* a = r.array(*list, lp)) {
+            if (a->items.empty()) r.problems().error(lp, "config.range", "0 items", "at least 1 route name");
+            for (std::size_t i = 0; i < a->items.size(); ++i) {
+                const JValue& item = a->items[i];
+                std::string ip = child_path(lp, i);
+                if (item.kind != Kind::string) r.problems().error(ip, "config.type", render(item), "string");
+                else if (!is_route_name(item.string))
+                    r.problems().error(ip, "config.format", quoted(shorten(item.string)), std::string(kRouteNameFormat));
+                else route.candidates.push_back(item.string);
+            }
+        }
+    }
+    route.default_route = r.formatted(o, "default", path, false, is_route_name, kRouteNameFormat);
+    route.classifier = r.formatted(o, "classifier", path, false, is_route_or_model_ref,
+                                   "a route name or a provider:model reference");
+    if (!name) return;
+    route.name = std::move(*name);
+    config.auto_routes.push_back(std::move(route));
+}
+
 void read_route(Reader& r, const JValue& v, const std::string& path, Config& config, Sites& sites) {
     const JValue* o = r.object(v, path);
     if (!o) return;
-    r.only(*o, path, {"name", "strategy", "balance", "targets", "retry", "timeout", "breaker", "classes"});
+    auto name = r.formatted(*o, "name", path, true, is_route_name, kRouteNameFormat);
+    const JValue* strategy = o->find("strategy");
+    if (strategy && strategy->kind == Kind::string && strategy->string == "auto") {
+        read_auto_route(r, *o, path, std::move(name), config);
+        return;
+    }
+    r.only(*o, path, {"name", "strategy", "balance", "targets", "retry", "timeout", "breaker", "classes",
+                      "description", "agent_type", "max_steps", "reasoning"});
     Route route;
-    auto name = r.formatted(*o, "name", path, true, is_route_name,
-                            "a route name: [A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}");
     if (name && *name == "auto") {
         r.problems().error(child_path(path, "name"), "config.reserved", "\"auto\"",
-                           "a name other than \"auto\" (reserved for automatic routing)");
+                           "strategy \"auto\" (the name auto is for automatic routing), or another name");
         name.reset();
     }
     route.root.path = path;
     read_policies(r, *o, path, route.root.policy);
     read_group_body(r, *o, path, route.root);
+    route.description = r.formatted(*o, "description", path, false, is_one_line,
+                                    "one line: at most 1000 characters, no control characters")
+                            .value_or("");
+    route.agent_type = r.formatted(*o, "agent_type", path, false, is_agent_type,
+                                   "an agent type: [a-z0-9][a-z0-9_-]{0,63}")
+                           .value_or("chat");
+    route.max_steps = r.small(*o, "max_steps", path, 0, 1000).value_or(0);
+    if (auto mode = r.choice(*o, "reasoning", path, {"off", "adaptive"})) route.reasoning = RouteReasoning(*mode);
     if (!name) return;
     route.name = *name;
     config.routes.push_back(std::move(route));
@@ -716,7 +823,9 @@ bool parse_document(std::string_view text, Config& config, Sites& sites, Problem
     const JValue* root = r.object(doc, "");
     if (!root) return true;
     r.only(*root, "", {"$schema", "$comment", "version", "allow_private_hosts", "providers", "models", "routes",
-                       "defaults", "server", "admin"});
+                       "defaults", "server", "admin", "utility_model"});
+    config.utility_model = r.formatted(*root, "utility_model", "", false, is_route_or_model_ref,
+                                       "a route name or a provider:model reference");
     r.string(*root, "$schema", "");
     r.string(*root, "$comment", "");
     r.integer(*root, "version", "", 1, 1);

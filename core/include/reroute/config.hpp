@@ -30,6 +30,8 @@
 #include <string_view>
 #include <vector>
 
+#include "reroute/reasoning.hpp"
+
 namespace reroute {
 
 // ---------------------------------------------------------------------------------------------
@@ -103,6 +105,15 @@ struct Capabilities {
     bool reasoning = false;
 };
 
+// A model's reasoning capability (reasoning.md 3.1): which knob the governor turns. A model that
+// declares none has knob none and is never steered.
+struct ReasoningSupport {
+    reasoning::Knob knob = reasoning::Knob::none;
+    bool supports_minimal = false;                  // effort knob: accepts "minimal"
+    std::optional<std::int64_t> min_budget_tokens;  // budget knob: 1..max_output_tokens (governor default 1024)
+    std::optional<std::int64_t> max_budget_tokens;  // budget knob: >= min_budget_tokens (default unbounded)
+};
+
 struct Model {
     std::string provider;                  // a Provider::id
     std::string id;                        // the model id as routes name it; unique per provider
@@ -112,6 +123,7 @@ struct Model {
     std::optional<double> input_price;     // per million input tokens, >= 0
     std::optional<double> output_price;    // per million output tokens, >= 0
     Capabilities capabilities;
+    std::optional<ReasoningSupport> reasoning;  // "reasoning"; absent: knob none
 
     // The id sent upstream: native_id when set, else id.
     const std::string& upstream_id() const noexcept { return native_id ? *native_id : id; }
@@ -245,10 +257,30 @@ struct Node {
     std::string route;  // Route::name
 };
 
-// The name "auto" is reserved for a later automatic route and is refused.
+// Whether the reasoning governor steers a route's attempts (reasoning.md 3.2): auto requests always,
+// a named route only when it opts in.
+enum class RouteReasoning : std::uint8_t { off, adaptive };
+std::string_view to_string(RouteReasoning reasoning) noexcept;  // "off", "adaptive"
+
+// A route a request can name. The name "auto" belongs to automatic routing (AutoRoute).
 struct Route {
-    std::string name;  // [A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}, unique
+    std::string name;  // [A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}, unique among routes and auto routes
     Node root;         // always a group (the route object itself carries strategy and targets)
+    // What the Auto router and the governor know of the route (reasoning.md 3.1).
+    std::string description;           // one line shown to the classifier; "" when absent
+    std::string agent_type = "chat";   // part of the governor's profile key
+    int max_steps = 0;                 // 0..1000, a governor signal
+    RouteReasoning reasoning = RouteReasoning::off;
+};
+
+// A route with strategy "auto" (reasoning.md 3.1, 4): the Auto router picks one of its
+// candidates per request; it has no targets of its own.
+struct AutoRoute {
+    std::string name;
+    std::string path;                         // JSON Pointer; "" for the implicit route
+    std::vector<std::string> candidates;      // route names, priority order
+    std::optional<std::string> default_route; // one of candidates; absent: the first eligible
+    std::optional<std::string> classifier;    // route name or provider:model; absent: utility_model
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -339,12 +371,21 @@ struct Config {
     ServerLimits server;
     AdminConfig admin;
     bool allow_private_hosts = false;  // global opt-in (local development and tests)
+    std::vector<AutoRoute> auto_routes;       // declared order
+    std::optional<std::string> utility_model; // route name or provider:model for classifier calls
 
     std::vector<ResolvedRoute> resolved;  // one per route, same order, filled by load_config
 
     const Provider* find_provider(std::string_view id) const noexcept;
     const Model* find_model(std::string_view provider, std::string_view id) const noexcept;
     const ResolvedRoute* find_route(std::string_view name) const noexcept;
+    const Route* find_declared_route(std::string_view name) const noexcept;
+    // The auto route `name` stands for: a declared one, else for "auto" the implicit route whose
+    // candidates are every route with a description, in config order (reasoning.md 3.1, reroute
+    // choice). nullopt when `name` is not automatic.
+    std::optional<AutoRoute> find_auto_route(std::string_view name) const;
+    // Who classifies for an auto route: its own classifier, else utility_model (may be absent).
+    std::optional<std::string> classifier_of(const AutoRoute& route) const;
     // The built-in defaults with `defaults` applied: what a route root inherits.
     Policies base_policies() const noexcept;
 };
@@ -391,7 +432,7 @@ struct SourcePosition {
 //   config.duplicate        an id or name declared twice
 //   config.conflict         members that exclude each other (base_url and endpoints; balance
 //                           without strategy loadbalance)
-//   config.reserved         a reserved name ("auto" route)
+//   config.reserved         a reserved name (a route called "auto" that is not an auto route)
 //   config.too_large        the document exceeds a size or nesting limit (kMax* below)
 //   host.invalid_url        a base URL that does not parse as an http(s) URL (INVALID_URL)
 //   host.blocked            a metadata host, always refused (BLOCKED_HOST)
@@ -408,6 +449,8 @@ struct SourcePosition {
 //   lint.env_unset          warning: an env name the EnvView says is not set
 //   lint.exceeds_ceiling    a policy above a server ceiling (max_attempts, deadline_ms)
 //   lint.admin_secret_shared   the admin secret env is also a provider credential env
+//   lint.reasoning          warning: a route with reasoning "adaptive" none of whose models
+//                           declares a reasoning knob (the governor would never steer it)
 struct Problem {
     std::string path;      // JSON Pointer (RFC 6901) into the document; "" is the root
     std::string code;      // stable, see above
