@@ -161,13 +161,14 @@ async function main() {
   writeFileSync(configPath, JSON.stringify({
     allow_private_hosts: true,
     providers: [{ id: 'mock', base_url: `${mock.url}/v1`, credentials: [{ id: 'main', env: 'BENCH_MOCK_KEY' }] }],
-    // `auto` picks between bench and bench-b (classifier: the route named utility); after the first
-    // request every auto request is a route-cache hit.
+    // `auto` picks between the described routes bench and bench-b (classifier: utility_model);
+    // after the first request every auto request is a route-cache hit.
     models: [{ provider: 'mock', id: 'healthy', context_window: 128000, max_output_tokens: 4096 },
       { provider: 'mock', id: 'classifier:bench', context_window: 128000, max_output_tokens: 4096 }],
-    routes: [{ name: 'bench', targets: [{ provider: 'mock', model: 'healthy' }] },
-      { name: 'bench-b', targets: [{ provider: 'mock', model: 'healthy' }] },
+    routes: [{ name: 'bench', description: 'Everyday questions', targets: [{ provider: 'mock', model: 'healthy' }] },
+      { name: 'bench-b', description: 'Other questions', targets: [{ provider: 'mock', model: 'healthy' }] },
       { name: 'utility', targets: [{ provider: 'mock', model: 'classifier:bench' }] }],
+    utility_model: 'utility',
   }));
   const edge = await startEdge({
     configPath, outDir: dir, ports: [0], extraSockets: { bare: 0 }, stdio: ['ignore', 'ignore', 'inherit'],

@@ -2,7 +2,7 @@
 // Every function takes and returns plain data; none throws. A field that has no value is absent,
 // never an empty string or null (except `switchTo`, which is null when there is no switch).
 
-import type { RerouteReasoning } from './reasoning';
+import type { Candidate, Capability, RerouteReasoning } from './reasoning';
 export type * from './reasoning';
 
 /** The fifteen chat error codes (chat-errors.md section 2). */
@@ -784,7 +784,28 @@ export interface RerouteRouting {
   }): ContinuationPlan;
 }
 
-export interface Reroute extends RerouteCore, RerouteRouting, RerouteReasoning {
+/** What automatic routing and the governor need from a routing config (reasoning.md 3.1). */
+export interface ReasoningConfigView {
+  ok: true;
+  /** Declared `strategy: "auto"` routes, then the implicit `auto` (every route with a description, classified by `utility_model`) when none is called auto and some route has a description. */
+  autoRoutes: {
+    name: string;
+    candidates: Candidate[];
+    default: string | null;
+    /** The route or `provider:model` classifier calls go to: the route's own, else `utility_model`; null when neither is set. */
+    classifier: string | null;
+  }[];
+  routes: { name: string; description: string; agentType: string; maxSteps: number; reasoning: 'off' | 'adaptive' }[];
+  /** `capability`: what `govern` takes for the model; null when it declares no knob (never steered). */
+  models: { ref: string; capability: Capability | null }[];
+}
+
+export interface RerouteAutoConfig {
+  /** The view of a config text; `{ ok: false }` when it does not load (the router reports why). */
+  reasoningConfig(configText: string): ReasoningConfigView | { ok: false };
+}
+
+export interface Reroute extends RerouteCore, RerouteRouting, RerouteReasoning, RerouteAutoConfig {
   /** Every other Embind-registered function or class of the module, as registered. */
   [name: string]: unknown;
 }

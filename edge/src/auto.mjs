@@ -11,17 +11,10 @@
 //      the model's profile; the patch goes into the upstream body (never over a client field);
 //   4. after a successful turn: the outcome (reasoningOutcome) folded into the thread and profile.
 //
-// Configuration. The config schema (core/config.schema.json) has no auto route, `utility_model`,
-// route `description` / `reasoning` or model reasoning capability yet, so until it does:
-//   - `model: "auto"` is the implicit auto route: its candidates are every configured route, in
-//     config order, except a route named `utility` (when there are others); no default (the
-//     first candidate); descriptions empty;
-//   - the classifier (utility model) is the route named `utility`, else the first route;
-//   - a model's knob: `capabilities.reasoning: false` -> none (not steered); true with a provider
-//     of api_format `anthropic` -> budget (a `thinking` object; min 1024, the model's
-//     max_output_tokens as the output cap); true otherwise -> effort (`reasoning_effort`);
-//   - agent type `chat`, max_steps 0 for every route.
-// When the config document carries the spec's fields (3.1) they are used instead.
+// Configuration (reasoning.md 3.1) comes from the core's view of the loaded config
+// (api.reasoningConfig): the auto routes (a declared `strategy: "auto"` route, or the implicit
+// `auto` over every route with a description), each route's description, agent type, max steps
+// and reasoning mode, and each model's declared reasoning capability (none declared: not steered).
 //
 // Conversation id (thread state): header `x-reroute-conversation` (or `x-conversation-id`), else
 // the body's `metadata.conversation_id`. Quality: header `x-reroute-quality` (0..1) on a turn
@@ -33,54 +26,26 @@ import { cacheGet, cacheLocal, cachePut, learn, profileCached, profilesLoad, thr
 
 const setups = new WeakMap();
 
-/** What the auto route and the governor need from the loaded config (memoised per router). */
+/** What automatic routing and the governor need from the loaded config (memoised per router). */
 export function autoSetup(rt) {
   const router = rt.router;
   let s = setups.get(router);
   if (s) return s;
-  let doc = {};
-  try {
-    doc = JSON.parse(rt.configText) ?? {};
-  } catch { /* the router loaded it, so it parses */ }
-  const docRoutes = new Map((Array.isArray(doc.routes) ? doc.routes : []).filter(isRecord).map((r) => [r.name, r]));
-  const docModels = new Map((Array.isArray(doc.models) ? doc.models : []).filter(isRecord).map((m) => [`${m.provider}:${m.id}`, m]));
-  const routes = router.routes();
-  const names = routes.map((r) => r.name);
-  const described = routes.filter((r) => typeof docRoutes.get(r.name)?.description === 'string');
-  let candidates;
-  if (described.length > 0) {
-    candidates = described.map((r) => ({ slug: r.name, description: docRoutes.get(r.name).description }));
-  } else {
-    const pool = names.length > 1 ? names.filter((n) => n !== 'utility') : names;
-    candidates = pool.map((n) => ({ slug: n, description: '' }));
-  }
-  const utility = typeof doc.utility_model === 'string' ? doc.utility_model : names.includes('utility') ? 'utility' : names[0];
-  const maxOut = new Map(router.models().map((m) => [m.ref, m.maxOutputTokens]));
-  const targetModels = new Map(routes.map((r) => [r.name, [...new Set(r.targets.map((t) => t.ref))]]));
-  const attrs = new Map(routes.map((r) => {
-    const d = docRoutes.get(r.name) ?? {};
-    return [r.name, {
-      agentType: typeof d.agent_type === 'string' ? d.agent_type : 'chat',
-      maxSteps: Number.isInteger(d.max_steps) ? d.max_steps : 0,
-      adaptive: d.reasoning === 'adaptive',
-    }];
-  }));
-  const caps = new Map();
+  const view = rt.api.reasoningConfig(rt.configText);
+  const autoRoutes = new Map((view.ok ? view.autoRoutes : []).map((a) => [a.name, { ...a, hash: rt.api.candidatesHash({ candidates: a.candidates }).hash }]));
+  const attrs = new Map((view.ok ? view.routes : []).map((r) => [r.name, { agentType: r.agentType, maxSteps: r.maxSteps, adaptive: r.reasoning === 'adaptive' }]));
+  const caps = new Map((view.ok ? view.models : []).map((m) => [m.ref, m.capability]));
+  const targetModels = new Map(router.routes().map((r) => [r.name, [...new Set(r.targets.map((t) => t.ref))]]));
   /** The reasoning capability of an attempt's model (null: knob none). */
-  const capability = (d) => {
-    let c = caps.get(d.ref);
-    if (c !== undefined) return c;
-    const declared = docModels.get(d.ref)?.reasoning;
-    if (isRecord(declared)) c = { ...declared, max_output_tokens: maxOut.get(d.ref) };
-    else if (!d.capabilities?.reasoning) c = null;
-    else if (d.apiFormat === 'anthropic') c = { knob: 'budget', min_budget_tokens: 1024, max_output_tokens: maxOut.get(d.ref) };
-    else c = { knob: 'effort', supports_minimal: false };
-    caps.set(d.ref, c);
-    return c;
-  };
-  s = { candidates, utility, attrs, capability, targetModels, hash: rt.api.candidatesHash({ candidates }).hash };
+  const capability = (d) => caps.get(d.ref) ?? null;
+  s = { autoRoutes, attrs, capability, targetModels };
   setups.set(router, s);
   return s;
+}
+
+/** The auto routes a request may name as `model` (for /v1/models). */
+export function autoRoutes(rt) {
+  return [...autoSetup(rt).autoRoutes.values()];
 }
 
 /** The conversation id a client sent (header, else body metadata), or ''. */
@@ -103,27 +68,28 @@ function qualityOf(request) {
  * ladder when auto. Resolves { error } (a Response) or the context the attempts use:
  * { route, auto?: {slug, reason}, seed?, facts, thread, conv, setup, signal, ... }.
  */
-export async function prepareReasoning({ rt, env, ctx, body, request, sync, isAuto, t0 }) {
+export async function prepareReasoning({ rt, env, ctx, body, request, sync, t0 }) {
   const api = rt.api;
   const setup = autoSetup(rt);
+  const autoRoute = setup.autoRoutes.get(body.model);
   const facts = api.reasoningRequestFacts({ body });
   const conv = conversationOf(request, body);
   const threadP = conv ? threadGet(env, conv, qualityOf(request)) : null;
   const r = { setup, facts, conv, thread: null, auto: null, seed: undefined, plans: new Map(), route: body.model };
-  if (isAuto) {
-    let decision;
-    let row = cacheLocal(setup.hash, facts.message_key);
-    if (row === undefined) row = facts.message_key ? await cacheGet(env, setup.hash, facts.message_key) : null;
-    const now = Date.now();
-    const plan = api.autoRoutePlan({ candidates: setup.candidates, message: facts.message, now_ms: now, cache_row: row });
-    decision = plan.decision;
+  if (autoRoute) {
+    const { candidates, hash } = autoRoute;
+    const input = { candidates, default_slug: autoRoute.default ?? undefined, message: facts.message };
+    let row = cacheLocal(hash, facts.message_key);
+    if (row === undefined) row = facts.message_key ? await cacheGet(env, hash, facts.message_key) : null;
+    const plan = api.autoRoutePlan({ ...input, now_ms: Date.now(), cache_row: row });
+    let decision = plan.decision;
     if (!decision) {
-      const classifier = await classify({ rt, env, ctx, sync, request, body, call: plan.classifier, setup });
-      decision = api.autoRoute({ candidates: setup.candidates, message: facts.message, now_ms: Date.now(), cache_row: row, classifier });
-      if (decision.cache_write) cachePut(env, ctx, setup.hash, facts.message_key, decision.cache_write);
+      const classifier = await classify({ rt, env, ctx, sync, request, body, call: plan.classifier, setup, target: autoRoute.classifier });
+      decision = api.autoRoute({ ...input, now_ms: Date.now(), cache_row: row, classifier });
+      if (decision.cache_write) cachePut(env, ctx, hash, facts.message_key, decision.cache_write);
     }
     if (!decision.slug) {
-      return { error: Response.json({ error: { message: 'model "auto": no candidate route is configured', type: 'invalid_request_error', code: 'config_error' } }, { status: 503 }) };
+      return { error: Response.json({ error: { message: `model "${body.model}": no candidate route is configured`, type: 'invalid_request_error', code: 'config_error' } }, { status: 503 }) };
     }
     r.auto = decision;
     r.route = decision.slug;
@@ -144,9 +110,10 @@ export async function prepareReasoning({ rt, env, ctx, body, request, sync, isAu
   return r;
 }
 
-/** Whether a route (by name) runs the governor without being auto. */
-export function isAdaptive(rt, route) {
-  return autoSetup(rt).attrs.get(route)?.adaptive === true;
+/** Whether a request naming `model` runs the governor: an auto route, or a route set to adaptive. */
+export function isAdaptive(rt, model) {
+  const setup = autoSetup(rt);
+  return setup.autoRoutes.has(model) || setup.attrs.get(model)?.adaptive === true;
 }
 
 /**
@@ -232,13 +199,17 @@ export function usageFacts(u, finish, reasoningChars = 0) {
  * min(call.timeout_ms, a quarter of the client's deadline) for the whole classification.
  * Resolves the core's ClassifierResult: {outcome: 'ok', reply} | {outcome: 'timeout'} | {outcome: 'error'}.
  */
-async function classify({ rt, env, ctx, sync, request, body, call, setup }) {
+async function classify({ rt, env, ctx, sync, request, body, call, setup, target }) {
   const api = rt.api;
+  if (!target) {
+    logLine('auto_classifier', { ok: false, problems: ['no classifier: the auto route has none and the config no utility_model'] });
+    return { outcome: 'error' };
+  }
   const clientDeadline = Number.isFinite(body.reroute?.deadline_ms) ? body.reroute.deadline_ms : rt.router.limits().deadlineMs;
   const budgetMs = Math.max(1, Math.min(call.timeout_ms, Math.floor(clientDeadline * 0.25)));
   const t0 = Date.now();
   const started = rt.router.start({
-    route: setup.utility, promptTokens: Math.ceil((call.system.length + call.user.length) / 4), maxOutputTokens: call.max_tokens,
+    route: target, promptTokens: Math.ceil((call.system.length + call.user.length) / 4), maxOutputTokens: call.max_tokens,
     overrides: { deadline_ms: budgetMs }, seed: seed(),
   }, t0);
   if (!started.ok) {
@@ -253,7 +224,7 @@ async function classify({ rt, env, ctx, sync, request, body, call, setup }) {
   request.signal?.addEventListener?.('abort', onClient);
   const cctx = {
     t0, upstreamMs: 0, waitedMs: 0, requestId: `${rt.isolate}-classifier-${t0.toString(36)}`, isolate: rt.isolate,
-    route: setup.utility, stream: false, traceparent: undefined, signal: controller.signal,
+    route: target, stream: false, traceparent: undefined, signal: controller.signal,
   };
   const prompt = { system: call.system, user: call.user };
   let served = null;

@@ -3,7 +3,7 @@
 // this worker performs the I/O.
 //
 //   POST /v1/chat/completions   OpenAI-compatible, streaming and not, with failover
-//   GET  /v1/models             routes and models of the config
+//   GET  /v1/models             auto routes, routes and models of the config
 //   GET  /healthz               liveness and config state
 //   /admin/*                    admin plane (off unless an admin secret is configured)
 //   anything else               the static files of web/
@@ -11,6 +11,7 @@ import { handleAdmin } from './admin.mjs';
 import { serveAsset } from './assets.mjs';
 import { handleChat } from './gateway.mjs';
 import { HealthStore, HealthSync } from './health.mjs';
+import { autoRoutes } from './auto.mjs';
 import { errorResponse } from './http.mjs';
 import { getRuntime } from './runtime.mjs';
 
@@ -21,6 +22,7 @@ let sync = null;
 async function models(rt) {
   const created = 0;
   const data = [
+    ...autoRoutes(rt).map((a) => ({ id: a.name, object: 'model', created, owned_by: 'reroute', reroute: { kind: 'auto', candidates: a.candidates.map((c) => c.slug), default: a.default, classifier: a.classifier } })),
     ...rt.router.routes().map((r) => ({ id: r.name, object: 'model', created, owned_by: 'reroute', reroute: { kind: 'route', strategy: r.strategy, targets: r.targets.map((t) => t.ref) } })),
     ...rt.router.models().map((m) => ({
       id: m.ref, object: 'model', created, owned_by: m.provider,

@@ -9,26 +9,31 @@ import { model, request, startGateway, testConfig } from './helpers.mjs';
 const RANK = { off: 0, low: 1, medium: 2, high: 3 };
 const tierOf = (r) => (r.headers['x-reroute-reasoning'] ?? '').split(';')[0].trim() || null;
 
-/** Config: `utility` (a failing target, then the mock classifier), candidates fast, smart, waste, deep. */
+/**
+ * Config: `utility` (a failing target, then the mock classifier) is the utility model; the
+ * described routes fast, smart, waste, deep are the implicit `auto` route's candidates.
+ */
 function autoConfig(mockUrl, utilityTargets) {
+  const effort = { reasoning: { knob: 'effort' } };
   const cfg = testConfig(mockUrl, {
     models: [
       model('mock', '500'),
       model('backup', 'classifier'),
       model('mock', 'classifier-slow:3000'),
       model('mock', 'healthy'),
-      model('mock', 'thinks:0.3@hard', { reasoning: true }),
-      model('mock', 'thinks:0.9@waste', { reasoning: true }),
-      model('anth', 'healthy@cold', { reasoning: true }),
+      model('mock', 'thinks:0.3@hard', {}, effort),
+      model('mock', 'thinks:0.9@waste', {}, effort),
+      model('anth', 'healthy@cold', {}, { reasoning: { knob: 'budget', min_budget_tokens: 1024 } }),
     ],
     routes: [
       { name: 'utility', targets: utilityTargets },
-      { name: 'fast', targets: [{ provider: 'mock', model: 'healthy' }] },
-      { name: 'smart', targets: [{ provider: 'mock', model: 'thinks:0.3@hard' }] },
-      { name: 'waste', targets: [{ provider: 'mock', model: 'thinks:0.9@waste' }] },
-      { name: 'deep', targets: [{ provider: 'anth', model: 'healthy@cold' }] },
+      { name: 'fast', description: 'Everyday questions', targets: [{ provider: 'mock', model: 'healthy' }] },
+      { name: 'smart', description: 'Careful reasoning', targets: [{ provider: 'mock', model: 'thinks:0.3@hard' }] },
+      { name: 'waste', description: 'Long analyses', targets: [{ provider: 'mock', model: 'thinks:0.9@waste' }] },
+      { name: 'deep', description: 'Thorough research', targets: [{ provider: 'anth', model: 'healthy@cold' }] },
     ],
   });
+  cfg.utility_model = 'utility';
   // An Anthropic-format provider (budget knob) served by the same mock.
   cfg.providers.push({ id: 'anth', api_format: 'anthropic', base_url: `${mockUrl}/v1`, credentials: [{ id: 'main', env: 'MOCK_KEY' }] });
   return cfg;
@@ -152,5 +157,63 @@ describe('model auto: classifier timeout', () => {
     const again = await request(gw.url, { body: auto('send this to smart please', { reroute: { deadline_ms: 4000 } }) });
     assert.equal(again.headers['x-reroute-auto'], 'fast; reason=fallback');
     assert.equal(classifierCalls(gw.mock), 2);
+  });
+});
+
+describe('declared auto routes and adaptive routes', () => {
+  let gw;
+  before(async () => {
+    gw = await startGateway(null, (url) => {
+      const cfg = autoConfig(url, [{ provider: 'backup', model: 'classifier' }]);
+      // A named auto route over two candidates whose classifier is one model, not a route.
+      cfg.models.push(model('mock', 'classifier-garbage'));
+      cfg.routes.push({ name: 'pick', strategy: 'auto', candidates: ['waste', 'smart'], default: 'smart', classifier: 'backup:classifier' });
+      cfg.routes.push({ name: 'pick-blind', strategy: 'auto', candidates: ['fast', 'waste'], default: 'waste', classifier: 'mock:classifier-garbage' });
+      cfg.routes.find((r) => r.name === 'smart').reasoning = 'adaptive';
+      return cfg;
+    });
+  });
+  after(() => gw?.stop());
+
+  test('a declared auto route classifies among its own candidates with its own classifier', async () => {
+    const before = gw.mock.log().filter((e) => e.model === 'classifier').length;
+    const r = await request(gw.url, { body: { model: 'pick', messages: [{ role: 'user', content: 'please route to waste' }] } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.headers['x-reroute-auto'], 'waste; reason=classified');
+    assert.equal(gw.mock.log().filter((e) => e.model === 'classifier').length, before + 1);
+    // `fast` is no candidate of `pick`: the mock classifier, not finding it listed, names the last
+    // listed candidate.
+    const other = await request(gw.url, { body: { model: 'pick', messages: [{ role: 'user', content: 'please route to fast' }] } });
+    assert.equal(other.headers['x-reroute-auto'], 'smart; reason=classified');
+  });
+
+  test('GET /v1/models lists the auto routes with their candidates', async () => {
+    const r = await request(gw.url, { path: '/v1/models', method: 'GET' });
+    assert.equal(r.status, 200);
+    const autos = JSON.parse(r.text).data.filter((m) => m.reroute?.kind === 'auto');
+    assert.deepEqual(autos.map((m) => [m.id, m.reroute.candidates, m.reroute.default, m.reroute.classifier]), [
+      ['pick', ['waste', 'smart'], 'smart', 'backup:classifier'],
+      ['pick-blind', ['fast', 'waste'], 'waste', 'mock:classifier-garbage'],
+      ['auto', ['fast', 'smart', 'waste', 'deep'], null, 'utility'],
+    ]);
+  });
+
+  test('an unparsable classifier reply gives the declared default', async () => {
+    const r = await request(gw.url, { body: { model: 'pick-blind', messages: [{ role: 'user', content: 'route to fast' }] } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.headers['x-reroute-auto'], 'waste; reason=fallback');
+  });
+
+  test('a route set to adaptive is steered when named directly; other named routes are not', async () => {
+    const hard = 'debug this race condition and refactor the algorithm step by step:\n```js\nfor (;;) { a[i] = b[j]; }\n```';
+    const steered = await request(gw.url, { body: { model: 'smart', messages: [{ role: 'user', content: hard }] } });
+    assert.equal(steered.status, 200, steered.text);
+    assert.equal(steered.headers['x-reroute-auto'], undefined);
+    assert.equal(tierOf(steered), 'high');
+    assert.equal(gw.mock.log().filter((e) => e.model === 'thinks:0.3@hard').at(-1).sent.reasoning_effort, 'high');
+    const plain = await request(gw.url, { body: { model: 'waste', messages: [{ role: 'user', content: hard }] } });
+    assert.equal(plain.status, 200, plain.text);
+    assert.equal(tierOf(plain), null);
+    assert.equal(gw.mock.log().filter((e) => e.model === 'thinks:0.9@waste').at(-1).sent.reasoning_effort, null);
   });
 });
