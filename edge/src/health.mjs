@@ -10,6 +10,7 @@
 import { loadCore } from './runtime.mjs';
 import { logLine } from './log.mjs';
 import { handleReasoning } from './reasoning-store.mjs';
+import { purgeRouteCache } from './route-cache-purge.mjs';
 
 export const PULL_MS = 1000;        // an isolate's view is at most this stale before it waits for a pull
 export const PULL_WAIT_MS = 200;    // the longest a request waits for that pull
@@ -114,6 +115,12 @@ export class HealthStore {
 
   persist() {
     return this.state.storage.put('health', this.health.serialize());
+  }
+
+  /** The daily purge of an object holding route-cache rows (the only objects that set an alarm). */
+  async alarm() {
+    await this.ready;
+    await purgeRouteCache(this.api, this.state.storage, Date.now());
   }
 
   async fetch(request) {

@@ -15,6 +15,7 @@
 // turns see each other's outcome. Without a HEALTH binding everything stays in the isolate.
 import { loadCore } from './runtime.mjs';
 import { logLine } from './log.mjs';
+import { armPurge } from './route-cache-purge.mjs';
 
 export const TENANT = 'default';
 export const PROFILE_STALE_MS = 5000;
@@ -31,7 +32,7 @@ const threadObject = (conv) => `reasoning:thread:${TENANT}:${conv}`;
 const PROFILES = `reasoning:profiles:${TENANT}`;
 const ROUTECACHE = `reasoning:routecache:${TENANT}`;
 
-/** Storage of a Map, shaped like the Durable Object storage calls used here. */
+/** Storage of a Map, shaped like the Durable Object storage calls used here (no alarms). */
 function mapStorage(map) {
   return {
     get: async (k) => map.get(k),
@@ -166,6 +167,7 @@ export async function handleReasoning(api, storage, op, payload) {
       return { row: (await storage.get(`row:${payload.key}`)) ?? null };
     case 'cache/put':
       await storage.put(`row:${payload.key}`, payload.row);
+      await armPurge(storage, Date.now());
       return { ok: true };
     case 'thread/get': {
       const record = (await storage.get('thread')) ?? null;

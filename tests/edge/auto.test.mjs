@@ -79,6 +79,8 @@ describe('model auto', () => {
     // The classifier call had the utility plan merged in (reasoning off where steerable) and 160 tokens.
     const call = gw.mock.log().find((e) => e.model === 'classifier');
     assert.equal(call.sent.max_tokens, 160);
+    // The row went to the route-cache object, which armed its daily purge alarm without error.
+    assert.deepEqual(gw.logs().filter((l) => l.event === 'reasoning_store_error'), []);
   });
 
   test('a hard prompt gets a higher tier than an easy one, written into the upstream request', async () => {
