@@ -7,35 +7,43 @@
 //   node edge/src/config-gen.mjs --config edge/demo-config.json --out build/edge [--isolates 2]
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const PKG_FILES = ['reroute.mjs', 'reroute_core.mjs', 'reroute_core.wasm'];
 export const COMPATIBILITY_DATE = '2024-09-01';
 
-/**
- * The environment-variable names a routing config reads: every credential's `env` and the admin
- * secret's. Returns { keys: string[], adminSecretEnv?: string, allowPrivate: boolean }.
- */
-export function configEnvNames(configText) {
-  const doc = JSON.parse(configText);
-  const keys = new Set();
-  let allowPrivate = doc.allow_private_hosts === true;
-  for (const p of Array.isArray(doc.providers) ? doc.providers : []) {
-    if (p?.allow_private_hosts === true) allowPrivate = true;
-    for (const c of Array.isArray(p?.credentials) ? p.credentials : []) if (typeof c?.env === 'string') keys.add(c.env);
+/** A routing config that does not load: every problem the core found, one line each. */
+export class ConfigProblems extends Error {
+  constructor(configPath, problems) {
+    super(`${configPath}: the routing config has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  ${p.message}`).join('\n')}`);
+    this.problems = problems;
   }
-  const adminSecretEnv = typeof doc.admin?.secret_env === 'string' ? doc.admin.secret_env : undefined;
-  return { keys: [...keys], adminSecretEnv, allowPrivate };
+}
+
+/**
+ * Loads the routing config with the core, as the worker will: throws ConfigProblems when it does
+ * not load. Returns the environment-variable names it reads ({ keys, adminSecretEnv }) and its
+ * lint warnings.
+ */
+export async function checkConfig(configPath, configText, pkgDir) {
+  const { loadReroute } = await import(pathToFileURL(join(pkgDir, 'reroute.mjs')).href);
+  const api = await loadReroute(readFileSync(join(pkgDir, 'reroute_core.wasm')));
+  const loaded = api.createRouter(configText);
+  if (!loaded.ok) throw new ConfigProblems(configPath, loaded.problems.filter((p) => p.severity === 'error'));
+  const { credentialEnvs, adminSecretEnv } = loaded.router.limits();
+  loaded.router.free();
+  return { keys: credentialEnvs, adminSecretEnv, warnings: loaded.warnings };
+}
+
+// workerd's network permission: loopback and private upstreams only when the config opted in
+// (the core's host policy has already refused private hosts that did not).
+function allowsPrivateHosts(configText) {
+  const doc = JSON.parse(configText);
+  return doc.allow_private_hosts === true || (Array.isArray(doc.providers) && doc.providers.some((p) => p?.allow_private_hosts === true));
 }
 
 const capnpString = (s) => JSON.stringify(String(s));
 
-/**
- * Writes `<outDir>/workerd.capnp` and `<outDir>/config.json` and returns the capnp path.
- * `isolates`: how many gateway services (each its own isolate, each with a socket named `http`,
- * `http2`, …) share the health Durable Object namespace of the first.
- */
 // The composer as served at `/`: the build's site (web/ plus the module's runtime files, made by
 // scripts/build --wasm), else web/ alone.
 function defaultSiteDir() {
@@ -43,13 +51,20 @@ function defaultSiteDir() {
   return existsSync(join(site, 'reroute_core.wasm')) ? site : join(ROOT, 'web');
 }
 
-export function generate({
+/**
+ * Checks the routing config with the core (throws ConfigProblems), then writes
+ * `<outDir>/workerd.capnp` and `<outDir>/config.json`. Resolves { path (of the capnp), envNames,
+ * keys, adminSecretEnv, warnings }. `isolates`: how many gateway services (each its own isolate,
+ * each with a socket named `http`, `http2`, …) share the health Durable Object namespace of the first.
+ */
+export async function generate({
   configPath, outDir = join(ROOT, 'build/edge'), isolates = 1, pkgDir = process.env.REROUTE_PKG ?? join(ROOT, 'build/wasm/pkg'),
   webDir = defaultSiteDir(), srcDir = join(ROOT, 'edge/src'), extraEnv = [], passThrough,
 } = {}) {
   mkdirSync(outDir, { recursive: true });
   const configText = readFileSync(configPath, 'utf8');
-  const { keys, adminSecretEnv, allowPrivate } = configEnvNames(configText);
+  const { keys, adminSecretEnv, warnings } = await checkConfig(configPath, configText, pkgDir);
+  const allowPrivate = allowsPrivateHosts(configText);
   writeFileSync(join(outDir, 'config.json'), configText);
   if (!existsSync(webDir)) {
     webDir = join(outDir, 'web-empty');
@@ -130,7 +145,7 @@ const config :Workerd.Config = (
 `;
   const out = join(outDir, 'workerd.capnp');
   writeFileSync(out, text);
-  return { path: out, envNames, keys, adminSecretEnv };
+  return { path: out, envNames, keys, adminSecretEnv, warnings };
 }
 
 /**
@@ -156,7 +171,7 @@ export async function startEdge({
   passThrough, extraSockets = {},
 } = {}) {
   ports ??= Array.from({ length: isolates }, (_, i) => (i === 0 ? port : 0));
-  const gen = generate({ configPath, outDir, isolates: ports.length, passThrough, ...(webDir ? { webDir } : {}) });
+  const gen = await generate({ configPath, outDir, isolates: ports.length, passThrough, ...(webDir ? { webDir } : {}) });
   const refused = checkAdminSecret(gen, env);
   if (refused) throw new Error(refused);
   const { spawn } = await import('node:child_process');
@@ -229,8 +244,14 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     process.exit(2);
   }
   if (!serve) {
-    const { path } = generate({ configPath, outDir: resolve(opt('out', join(ROOT, 'build/edge'))), isolates: Number(opt('isolates', '1')) });
-    console.log(path);
+    try {
+      const { path, warnings } = await generate({ configPath, outDir: resolve(opt('out', join(ROOT, 'build/edge'))), isolates: Number(opt('isolates', '1')) });
+      for (const w of warnings) console.error(`${configPath}: ${w.message}`);
+      console.log(path);
+    } catch (err) {
+      console.error(err.message);
+      process.exit(err instanceof ConfigProblems ? 2 : 1);
+    }
   } else {
     const port = Number(opt('port', process.env.PORT ?? '8787'));
     const isolates = Number(opt('isolates', '1'));
@@ -244,9 +265,10 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     try {
       edge = await startEdge({ configPath, port, isolates, outDir: resolve(opt('out', join(ROOT, 'build/edge'))) });
     } catch (err) {
-      console.error(`scripts/edge: ${err.message}`);
-      process.exit(1);
+      console.error(err instanceof ConfigProblems ? err.message : `scripts/edge: ${err.message}`);
+      process.exit(err instanceof ConfigProblems ? 2 : 1);
     }
+    for (const w of edge.generated.warnings) console.error(`${configPath}: ${w.message}`);
     console.log(`reroute edge listening on ${edge.urls.join(', ')}`);
     const r = await edge.exited;
     process.exit(r.code ?? 1);
