@@ -206,6 +206,41 @@ TEST_CASE("start validates the route and clamps overrides to the server ceilings
     }
 }
 
+TEST_CASE("start on a route index plans as start on its name") {
+    World w(document(R"([{ "name": "r", "targets": [ { "provider": "p", "model": "m1", "credential": "k1", "endpoint": "e1" },
+                                                     { "provider": "q", "model": "n1" } ] },
+                         { "name": "s", "targets": [ { "provider": "q", "model": "n1" } ] }])"));
+    const auto r = w.planner->route_index("r");
+    const auto s = w.planner->route_index("s");
+    const auto ref = w.planner->route_index("p:m2");
+    REQUIRE(r);
+    REQUIRE(s);
+    REQUIRE(ref);
+    CHECK(*r != *s);
+    CHECK_FALSE(w.planner->route_index("nope"));
+    for (const auto& [index, name] : {std::pair{*r, "r"}, std::pair{*s, "s"}, std::pair{*ref, "p:m2"}}) {
+        Traffic traffic;
+        auto by_index = w.planner->start(index, request("not read"), &traffic, T0);
+        auto by_name = w.planner->start(request(name), nullptr, T0);
+        REQUIRE(by_index.attempts);
+        REQUIRE(by_name.attempts);
+        CHECK(by_index.attempts->route_name() == name);
+        CHECK(by_name.attempts->route_name() == name);
+        Rng a(1), b(1);
+        const Decision x = by_index.attempts->next(w.health, T0, a);
+        const Decision y = by_name.attempts->next(w.health, T0, b);
+        REQUIRE_FALSE(x.is_final());
+        CHECK(x.attempt.ref == y.attempt.ref);
+        CHECK(x.attempt.deadline_at_ms == y.attempt.deadline_at_ms);
+        REQUIRE(traffic.find(name));  // the traffic is counted under the route's name
+        CHECK(traffic.find(name)->budget.active_requests() == 1);
+    }
+    const auto out_of_range = w.planner->start(99, request("nope"), nullptr, T0);
+    CHECK_FALSE(out_of_range.attempts);
+    REQUIRE(out_of_range.problems.size() == 1);
+    CHECK(out_of_range.problems[0].code == "request.reference");
+}
+
 TEST_CASE("a provider:model ref plans every credential x endpoint of that model") {
     World w(document(kFallback3));
     Run r = w.run("p:m3", [](const Attempt& a) { return a.credential_env == "K2" && a.endpoint_id == "e2" ? ok() : http(503, "down"); });

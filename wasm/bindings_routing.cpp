@@ -498,8 +498,8 @@ std::string host_of(std::string_view url) {
 class AttemptsHandle : public Handle {
 public:
     static constexpr std::uint32_t kTag = 0x41545450;  // ATTP
-    AttemptsHandle(std::shared_ptr<RouterCore> core, Attempts attempts, std::string route, std::uint64_t seed)
-        : Handle(kTag), core_(std::move(core)), attempts_(std::move(attempts)), route_(std::move(route)), rng_(seed) {}
+    AttemptsHandle(std::shared_ptr<RouterCore> core, Attempts attempts, std::uint64_t seed)
+        : Handle(kTag), core_(std::move(core)), attempts_(std::move(attempts)), rng_(seed) {}
 
     // The next decision, kept for decision_js()/target_js() and the raw wire.
     const Decision& step(HealthState& health, std::int64_t now, std::optional<double> seed) {
@@ -581,7 +581,7 @@ public:
     }
     double continuation_budget() const {
         const Config& c = core_->config;
-        if (const ResolvedRoute* r = c.find_route(route_); r && !r->groups.empty())
+        if (const ResolvedRoute* r = c.find_route(attempts_.route_name()); r && !r->groups.empty())
             return r->groups[0].policies.classes.continuation_budget;
         return std::min(c.base_policies().classes.continuation_budget, c.server.continuation_budget);
     }
@@ -758,7 +758,6 @@ private:
 
     std::shared_ptr<RouterCore> core_;  // declared first: destroyed after the attempts
     Attempts attempts_;
-    std::string route_;
     Rng rng_;
     mutable Decision decision_;  // the attempt's texts are filled lazily by last()
     mutable bool texts_ = false;
@@ -848,22 +847,25 @@ public:
         return o;
     }
 
-    // A new attempts handle, or nullptr with the problems.
-    AttemptsHandle* start_request(Request req, std::int64_t now, double seed, std::vector<Problem>& problems) {
-        StartResult st = core_->planner->start(req, &core_->traffic, now);
+    // A new attempts handle for the request on route `route` (an index of Planner::route_index;
+    // nullopt: look request.route up), or nullptr with the problems.
+    AttemptsHandle* start_request(std::optional<std::size_t> route, const Request& req, std::int64_t now, double seed,
+                                  std::vector<Problem>& problems) {
+        const Planner& planner = *core_->planner;
+        StartResult st = route ? planner.start(*route, req, &core_->traffic, now) : planner.start(req, &core_->traffic, now);
         if (!st.attempts) {
             problems = std::move(st.problems);
             return nullptr;
         }
-        return new AttemptsHandle(core_, std::move(*st.attempts), std::move(req.route),
-                                  static_cast<std::uint64_t>(static_cast<std::int64_t>(seed)));
+        return new AttemptsHandle(core_, std::move(*st.attempts), static_cast<std::uint64_t>(static_cast<std::int64_t>(seed)));
     }
+    std::optional<std::size_t> route_index(std::string_view name) const { return core_->planner->route_index(name); }
 
     val start(val request, val now_v) {
         std::vector<Problem> problems;
         Request req = request_from(request, problems);
         if (!problems.empty()) return failed(problems, true);
-        AttemptsHandle* a = start_request(std::move(req), ms(now_v), number_member(request, "seed").value_or(0), problems);
+        AttemptsHandle* a = start_request(std::nullopt, req, ms(now_v), number_member(request, "seed").value_or(0), problems);
         if (!a) return failed(problems, true);
         val o = val::object();
         o.set("ok", true);
@@ -1300,26 +1302,35 @@ EMSCRIPTEN_KEEPALIVE const void* rr_relay_feed(std::uintptr_t relay, std::uint32
     return h->feed(std::string_view(g_io.data(), std::min<std::size_t>(len, g_io.size())));
 }
 
-// Router.start without overrides: the route name is the first `route_len` bytes of the io buffer,
-// the conversation id the next `conversation_len`. max_output < 0: absent. flags: bit 0 tools,
-// bit 1 vision. Returns the attempts handle, or 0 when the request has problems (the caller then
-// asks the Embind path for them).
-EMSCRIPTEN_KEEPALIVE std::uintptr_t rr_router_start(std::uintptr_t router, double now, double prompt_tokens,
-                                                    double max_output, int flags, double seed,
-                                                    std::uint32_t route_len, std::uint32_t conversation_len) {
+// The index + 1 of the route named by the first `len` bytes of the io buffer (0: unknown), for
+// rr_router_start. Stable for the router's life.
+EMSCRIPTEN_KEEPALIVE std::uint32_t rr_router_route(std::uintptr_t router, std::uint32_t len) {
     using namespace reroute::wasm_routing;
     auto* h = as<RouterHandle>(router);
-    if (!h || std::size_t{route_len} + conversation_len > g_io.size()) return 0;
+    if (!h || len > g_io.size()) return 0;
+    const auto index = h->route_index(std::string_view(g_io.data(), len));
+    return index ? static_cast<std::uint32_t>(*index) + 1 : 0;
+}
+
+// Router.start without overrides on the route at `route` (rr_router_route); the conversation id
+// is the first `conversation_len` bytes of the io buffer. max_output < 0: absent. flags: bit 0
+// tools, bit 1 vision. Returns the attempts handle, or 0 when the request has problems (the
+// caller then asks the Embind path for them).
+EMSCRIPTEN_KEEPALIVE std::uintptr_t rr_router_start(std::uintptr_t router, std::uint32_t route, double now,
+                                                    double prompt_tokens, double max_output, int flags, double seed,
+                                                    std::uint32_t conversation_len) {
+    using namespace reroute::wasm_routing;
+    auto* h = as<RouterHandle>(router);
+    if (!h || conversation_len > g_io.size()) return 0;
     reroute::Request req;
-    req.route.assign(g_io.data(), route_len);
-    req.conversation_id.assign(g_io.data() + route_len, conversation_len);
+    req.conversation_id.assign(g_io.data(), conversation_len);
     if (std::isfinite(prompt_tokens) && prompt_tokens > 0) req.prompt_tokens = static_cast<std::int64_t>(std::min(prompt_tokens, 9.0e15));
     if (std::isfinite(max_output) && max_output >= 0) req.max_output_tokens = static_cast<std::int64_t>(std::min(max_output, 9.0e15));
     req.needs_tools = (flags & 1) != 0;
     req.needs_vision = (flags & 2) != 0;
     std::vector<reroute::Problem> problems;
     const double t = std::isfinite(now) ? std::floor(now) : 0;
-    return reinterpret_cast<std::uintptr_t>(h->start_request(std::move(req), static_cast<std::int64_t>(t),
+    return reinterpret_cast<std::uintptr_t>(h->start_request(route, req, static_cast<std::int64_t>(t),
                                                              std::isfinite(seed) ? seed : 0, problems));
 }
 

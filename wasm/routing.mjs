@@ -200,48 +200,45 @@ export function makeRouting(core, raw, safetyNet) {
     continuationBudget: info('continuationBudget'),
   });
 
-  const routeBytes = new Map();
   function start(address, req, nowMs) {
     if (req !== null && typeof req === 'object' && typeof req.route === 'string' && (req.overrides === undefined || req.overrides === null)
       && (req.conversationId === undefined || typeof req.conversationId === 'string')) {
-      const route = req.route;
-      const conversation = req.conversationId ?? '';
-      const capacity = (route.length + conversation.length) * 3;
-      const at = ioBuffer(capacity);
-      const heap = raw.u8();
-      // The UTF-8 of a route that started before (names a router knows; at most 1 024 kept).
-      const bytes = routeBytes.get(route);
-      let routeLength;
-      if (bytes !== undefined) {
-        heap.set(bytes, at);
-        routeLength = bytes.length;
-      } else {
-        routeLength = encoder.encodeInto(route, heap.subarray(at, at + capacity)).written;
-      }
-      const conversationLength = conversation === ''
-        ? 0 : encoder.encodeInto(conversation, heap.subarray(at + routeLength, at + capacity)).written;
-      const max = typeof req.maxOutputTokens === 'number' ? req.maxOutputTokens : -1;
-      const flags = (req.needsTools === true ? 1 : 0) | (req.needsVision === true ? 2 : 0);
-      const attempts = raw.rr_router_start(address, number(nowMs), number(req.promptTokens), max, flags, number(req.seed),
-        routeLength, conversationLength);
-      if (attempts) {
-        if (bytes === undefined && routeBytes.size < 1024) routeBytes.set(route, raw.u8().slice(at, at + routeLength));
-        return { ok: true, attempts: adopt(Attempts, attempts, this.targetsOf(route)) };
+      const route = this.route(address, req.route);
+      if (route !== undefined) {
+        const conversation = req.conversationId;
+        let conversationLength = 0;
+        if (conversation !== undefined && conversation !== '') {
+          const capacity = conversation.length * 3;
+          const at = ioBuffer(capacity);
+          conversationLength = encoder.encodeInto(conversation, raw.u8().subarray(at, at + capacity)).written;
+        }
+        const max = typeof req.maxOutputTokens === 'number' ? req.maxOutputTokens : -1;
+        const flags = (req.needsTools === true ? 1 : 0) | (req.needsVision === true ? 2 : 0);
+        const attempts = raw.rr_router_start(address, route.index, number(nowMs), number(req.promptTokens), max, flags,
+          number(req.seed), conversationLength);
+        if (attempts) return { ok: true, attempts: adopt(Attempts, attempts, route.targets) };
       }
     }
     const result = core._routerStart(address, request(req), nowMs);
-    if (result.ok) result.attempts = adopt(Attempts, result.attempts, this.targetsOf(req.route));
+    if (result.ok) result.attempts = adopt(Attempts, result.attempts, this.route(address, req.route).targets);
     return result;
   }
   const Router = methods('_router', { routes: 0, models: 0, limits: 0, traffic: 0 }, {
     start,
     explain(address, req, health, nowMs) { return core._routerExplain(address, request(req), addressOf(health), nowMs); },
   });
-  // Per route (or provider:model ref): the static fields of each target, filled on first use.
-  Router.prototype.targetsOf = function (route) {
-    let list = this.data.get(route);
-    if (!list) this.data.set(route, list = []);
-    return list;
+  // Per route name (or provider:model ref) the router knows: its index for the raw start and the
+  // static fields of each target, filled on first use. Unknown names are not kept.
+  Router.prototype.route = function (address, name) {
+    let route = this.data.get(name);
+    if (route === undefined) {
+      const capacity = name.length * 3;
+      const at = ioBuffer(capacity);
+      const index = raw.rr_router_route(address, encoder.encodeInto(name, raw.u8().subarray(at, at + capacity)).written) - 1;
+      if (index < 0) return undefined;
+      this.data.set(name, route = { index, targets: [] });
+    }
+    return route;
   };
 
   // The relay's byte wire: chunk bytes go into the io buffer, the result comes back as flags and a

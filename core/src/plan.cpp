@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
+#include <new>
 #include <type_traits>
 
 #include "reroute/classify.hpp"
@@ -467,7 +469,8 @@ struct Attempts::State {
         };
     };
     static_assert(std::is_trivially_copyable_v<Availability> && std::is_trivially_destructible_v<Availability>);
-    std::unique_ptr<PerTarget[]> per;
+    static_assert(std::is_trivially_destructible_v<PerTarget> && alignof(PerTarget) <= alignof(std::max_align_t));
+    PerTarget* per = nullptr;  // `targets` entries stored right after this object (make)
     // what the static verdict needs of the request
     std::int64_t need = 0;
     bool needs_tools = false, needs_vision = false;
@@ -502,6 +505,19 @@ struct Attempts::State {
     const HealthState* memo_health = nullptr;
 
     ~State() { release(); }
+
+    // One allocation per request: the state and, behind it, its per-target array. Default- rather
+    // than value-initialised (every member has its initialiser), so nothing is zeroed twice.
+    static std::unique_ptr<State> make(std::size_t targets) {
+        constexpr std::size_t head = (sizeof(State) + alignof(PerTarget) - 1) / alignof(PerTarget) * alignof(PerTarget);
+        void* block = ::operator new(head + targets * sizeof(PerTarget));
+        auto* s = ::new (block) State;
+        s->per = reinterpret_cast<PerTarget*>(static_cast<char*>(block) + head);
+        std::uninitialized_default_construct_n(s->per, targets);
+        return std::unique_ptr<State>(s);
+    }
+    // The block's size differs from sizeof(State): release it unsized.
+    static void operator delete(void* block) { ::operator delete(block); }
 
     RetryBudget& budget() noexcept { return traffic ? traffic->budget : local_budget; }
     const ResolvedGroup& group(std::size_t g) const { return route->route->groups[g]; }
@@ -1042,17 +1058,20 @@ std::int64_t Attempts::deadline_at_ms() const noexcept { return s_ ? s_->deadlin
 int Attempts::max_attempts() const noexcept { return s_ ? s_->max_attempts : 0; }
 bool Attempts::finished() const noexcept { return !s_ || s_->final.has_value(); }
 Continuation Attempts::continuation() const noexcept { return s_ ? s_->continuation : Continuation::off; }
+std::string_view Attempts::route_name() const noexcept {
+    return s_ && s_->route ? std::string_view(s_->route->route->name) : std::string_view();
+}
 
 // ---- start and explain --------------------------------------------------------------------
 
 namespace {
 
 // Validates and clamps; fills everything of the state but the traffic registration.
-std::unique_ptr<Attempts::State> prepare(const Planner::Compiled& c, const Request& req, std::int64_t now,
-                                         std::vector<Problem>& problems) {
+// `route`: the index of the request's route (nullopt: request.route names no route).
+std::unique_ptr<Attempts::State> prepare(const Planner::Compiled& c, std::optional<std::size_t> route, const Request& req,
+                                         std::int64_t now, std::vector<Problem>& problems) {
     const Config& config = *c.config;
-    const std::optional<std::size_t> it = c.find(req.route);
-    if (!it) {
+    if (!route || *route >= c.routes.size()) {
         problems.push_back(problem("/model", "request.reference", "\"" + req.route + "\"",
                                    "a route name or a provider:model ref of the configuration"));
     }
@@ -1064,14 +1083,15 @@ std::unique_ptr<Attempts::State> prepare(const Planner::Compiled& c, const Reque
         problems.push_back(problem(base + "/deadline_ms", "request.range", std::to_string(*o.deadline_ms), "1 or more"));
     if (!problems.empty()) return nullptr;
 
-    auto s = std::make_unique<Attempts::State>();
-    s->config = &config;
-    s->route = c.routes[*it].get();
-    if (s->route->route->groups.empty()) {
-        problems.push_back(problem("/model", "request.reference", "\"" + req.route + "\"", "a route with targets"));
-        s->route = nullptr;
+    const CRoute* compiled = c.routes[*route].get();
+    if (compiled->route->groups.empty()) {
+        problems.push_back(problem("/model", "request.reference", "\"" + compiled->route->name + "\"", "a route with targets"));
         return nullptr;
     }
+    const std::size_t n = compiled->targets.size();
+    auto s = Attempts::State::make(n);
+    s->config = &config;
+    s->route = compiled;
     const Policies& rp = s->route->route->groups[0].policies;
     const ServerLimits& server = config.server;
 
@@ -1090,8 +1110,6 @@ std::unique_ptr<Attempts::State> prepare(const Planner::Compiled& c, const Reque
     s->has_conversation = !req.conversation_id.empty();
     s->conversation = hash_text(req.conversation_id);
 
-    const std::size_t n = s->route->targets.size();
-    s->per.reset(new Attempts::State::PerTarget[n]);
     s->need = std::max<std::int64_t>(0, req.prompt_tokens) + std::max<std::int64_t>(0, req.max_output_tokens.value_or(0));
     s->needs_tools = req.needs_tools;
     s->needs_vision = req.needs_vision;
@@ -1113,13 +1131,15 @@ std::unique_ptr<Attempts::State> prepare(const Planner::Compiled& c, const Reque
 }  // namespace
 
 StartResult Planner::start(const Request& request, Traffic* traffic, std::int64_t now_ms) const {
+    return start(c_->find(request.route).value_or(c_->routes.size()), request, traffic, now_ms);
+}
+
+std::optional<std::size_t> Planner::route_index(std::string_view name) const noexcept { return c_->find(name); }
+
+StartResult Planner::start(std::size_t route_index, const Request& request, Traffic* traffic, std::int64_t now_ms) const {
     StartResult r;
-    auto s = prepare(*c_, request, now_ms, r.problems);
-    if (!s) {
-        if (r.problems.empty())
-            r.problems.push_back(problem("/model", "request.reference", "\"" + request.route + "\"", "a route with targets"));
-        return r;
-    }
+    auto s = prepare(*c_, route_index, request, now_ms, r.problems);
+    if (!s) return r;
     if (traffic) s->traffic = &traffic->route(s->route->route->name, s->route->targets.size());
     s->budget().begin_request();
     r.attempts.emplace(Attempts(std::move(s)));
@@ -1128,7 +1148,7 @@ StartResult Planner::start(const Request& request, Traffic* traffic, std::int64_
 
 std::vector<Explained> Planner::explain(const Request& request, const HealthState& health, std::int64_t now_ms) const {
     std::vector<Problem> problems;
-    auto s = prepare(*c_, request, now_ms, problems);
+    auto s = prepare(*c_, c_->find(request.route), request, now_ms, problems);
     std::vector<Explained> out;
     if (!s) return out;
     s->begin_eval(health, now_ms);

@@ -263,6 +263,8 @@ public:
     int max_attempts() const noexcept;
     bool finished() const noexcept;
     Continuation continuation() const noexcept;  // after clamping by the server ceiling
+    // The route name or provider:model ref this request runs on.
+    std::string_view route_name() const noexcept;
 
     struct State;  // implementation
 
@@ -288,6 +290,11 @@ public:
     // Validates and clamps the request and starts its attempt state at now_ms (the deadline
     // counts from here). `traffic` may be null (no shared budget or in-flight counts).
     StartResult start(const Request& request, Traffic* traffic, std::int64_t now_ms) const;
+    // The index of a route name or provider:model ref (nullopt: unknown), and start() on the
+    // route at that index without looking the name up again (request.route is not read): for a
+    // host that starts many requests on the same few routes.
+    std::optional<std::size_t> route_index(std::string_view name) const noexcept;
+    StartResult start(std::size_t route_index, const Request& request, Traffic* traffic, std::int64_t now_ms) const;
 
     // The ordered plan for a request with a verdict and reason per target, computed without any
     // upstream call and without touching health. Empty when the request is invalid.
