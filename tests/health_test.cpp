@@ -57,6 +57,19 @@ TEST_CASE("resource identities serialize as JSON arrays and hash by value") {
         CHECK_FALSE(x == y);
         CHECK(x.hash() != y.hash());
     }
+    SUBCASE("parts keep their boundaries: the same bytes split elsewhere are another identity") {
+        const auto x = ResourceId::credential_endpoint("p", "ab", "c");
+        const auto y = ResourceId::credential_endpoint("p", "a", "bc");
+        CHECK_FALSE(x == y);
+        CHECK(x == ResourceId::credential_endpoint("p", "ab", "c"));
+        CHECK(x.part(1) == "ab");
+        CHECK(x.part(2) == "c");
+        CHECK(y.part(1) == "a");
+        CHECK(y.part(2) == "bc");
+        CHECK(y < x);  // part by part: "a" before "ab"
+        CHECK_FALSE(x < y);
+        CHECK(ResourceId::credential("p", "f").part(2).empty());
+    }
     SUBCASE("credential and credit differ") {
         CHECK_FALSE(ResourceId::credential("p", "f") == ResourceId::credit("p", "f"));
     }

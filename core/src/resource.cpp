@@ -11,18 +11,24 @@ constexpr std::array<std::string_view, kResourceKindCount> kKindNames = {
 };
 
 // FNV-1a 64 over the kind byte and each part with its length, then the splitmix finaliser.
-std::uint64_t hash_parts(ResourceKind kind, const std::array<std::string, 3>& parts) noexcept {
+std::uint64_t hash_parts(ResourceKind kind, std::string_view p0, std::string_view p1, std::string_view p2) noexcept {
     std::uint64_t h = 0xcbf29ce484222325ull;
     auto byte = [&h](unsigned char c) {
         h ^= c;
         h *= 0x100000001b3ull;
     };
     byte(static_cast<unsigned char>(kind));
-    for (const std::string& p : parts) {
+    for (const std::string_view p : {p0, p1, p2}) {
         for (int i = 0; i < 4; ++i) byte(static_cast<unsigned char>(p.size() >> (8 * i)));
         for (char c : p) byte(static_cast<unsigned char>(c));
     }
     return mix64(h);
+}
+
+std::string scope_key_of(std::string_view prefix, std::string_view provider, std::string_view second) {
+    std::string key(prefix);
+    key.append(provider).append(1, ':').append(second);
+    return key;
 }
 
 }  // namespace
@@ -45,8 +51,12 @@ std::size_t part_count(ResourceKind kind) noexcept {
 }
 
 ResourceId::ResourceId(ResourceKind kind, std::string_view p0, std::string_view p1, std::string_view p2)
-    : kind_(kind), parts_{std::string(p0), std::string(p1), std::string(p2)} {
-    hash_ = hash_parts(kind_, parts_);
+    : kind_(kind),
+      end0_(static_cast<std::uint32_t>(p0.size())),
+      end1_(static_cast<std::uint32_t>(p0.size() + p1.size())),
+      hash_(hash_parts(kind, p0, p1, p2)) {
+    key_.reserve(p0.size() + p1.size() + p2.size());
+    key_.append(p0).append(p1).append(p2);
 }
 
 ResourceId ResourceId::endpoint(std::string_view provider, std::string_view base_url) {
@@ -83,7 +93,7 @@ void ResourceId::append_json(std::string& out) const {
     out += '"';
     for (std::size_t i = 0; i < parts(); ++i) {
         out += ',';
-        json::write_string(out, parts_[i]);
+        json::write_string(out, part(i));
     }
     out += ']';
 }
@@ -96,9 +106,9 @@ std::string ResourceId::to_json() const {
 
 std::string ResourceId::scope_key() const {
     switch (kind_) {
-        case ResourceKind::endpoint: return "host:" + parts_[0] + ":" + parts_[1];
-        case ResourceKind::credential: return "cred:" + parts_[0] + ":" + parts_[1];
-        case ResourceKind::credit: return "credit:" + parts_[0] + ":" + parts_[1];
+        case ResourceKind::endpoint: return scope_key_of("host:", part(0), part(1));
+        case ResourceKind::credential: return scope_key_of("cred:", part(0), part(1));
+        case ResourceKind::credit: return scope_key_of("credit:", part(0), part(1));
         default: return {};
     }
 }

@@ -79,8 +79,16 @@ public:
 
     ResourceKind kind() const noexcept { return kind_; }
     // Parts in identity order; part(0) is always the provider. Parts past part_count() are empty.
-    std::string_view part(std::size_t i) const noexcept { return i < 3 ? std::string_view(parts_[i]) : std::string_view(); }
-    std::string_view provider() const noexcept { return parts_[0]; }
+    std::string_view part(std::size_t i) const noexcept {
+        const char* k = key_.data();
+        switch (i) {
+            case 0: return {k, end0_};
+            case 1: return {k + end0_, end1_ - end0_};
+            case 2: return {k + end1_, key_.size() - end1_};
+            default: return {};
+        }
+    }
+    std::string_view provider() const noexcept { return part(0); }
     std::size_t parts() const noexcept { return part_count(kind_); }
     // 64-bit hash of kind and parts, computed once at construction.
     std::uint64_t hash() const noexcept { return hash_; }
@@ -92,21 +100,25 @@ public:
     // `credit:`); empty for the composites.
     std::string scope_key() const;
 
+    // Equal part boundaries and equal bytes: one comparison of the joined parts.
     friend bool operator==(const ResourceId& a, const ResourceId& b) noexcept {
-        return a.hash_ == b.hash_ && a.kind_ == b.kind_ && detail::same_bytes(a.parts_[0], b.parts_[0]) &&
-               detail::same_bytes(a.parts_[1], b.parts_[1]) && detail::same_bytes(a.parts_[2], b.parts_[2]);
+        return a.hash_ == b.hash_ && a.kind_ == b.kind_ && a.end0_ == b.end0_ && a.end1_ == b.end1_ &&
+               detail::same_bytes(a.key_, b.key_);
     }
     // A total order (kind, parts), used wherever output must be deterministic.
     friend bool operator<(const ResourceId& a, const ResourceId& b) noexcept {
         if (a.kind_ != b.kind_) return a.kind_ < b.kind_;
-        return a.parts_ < b.parts_;
+        for (std::size_t i = 0; i < 3; ++i)
+            if (const int c = a.part(i).compare(b.part(i)); c != 0) return c < 0;
+        return false;
     }
 
 private:
     ResourceId(ResourceKind kind, std::string_view p0, std::string_view p1, std::string_view p2);
 
     ResourceKind kind_ = ResourceKind::endpoint;
-    std::array<std::string, 3> parts_{};
+    std::uint32_t end0_ = 0, end1_ = 0;  // where part 0 and part 1 end in key_
+    std::string key_;                    // the parts back to back (one allocation at most)
     std::uint64_t hash_ = 0;
 };
 
