@@ -86,6 +86,9 @@ async function makeApi(core, raw, options) {
   const codes = core.errorCodes();
   const scopes = core.failureScopes();
   const api = embindExports(core);
+  // Per-request paths a bindings file implements in JS inside the glue (EM_JS), calling its raw
+  // exports without Embind's per-call conversions: exposed as they are (e.g. govern).
+  Object.assign(api, core.rrDirect);
   api.classify = (error) => codes[wire.errorOp(0, error)];
   api.classifyMessage = (message) => codes[wire.errorOp(0, String(message))];
   api.failureScope = (error) => scopes[wire.errorOp(1, error)];

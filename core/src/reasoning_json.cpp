@@ -147,76 +147,6 @@ LooseState loose_state(const Value& v) {
     return s;
 }
 
-// State validation (5.5). `ok` turns false on the first broken rule.
-struct StateReader {
-    bool ok = true;
-
-    // A count: absent -> 0; otherwise a non-negative integer.
-    std::int64_t count(const LooseField& f) {
-        if (f.type == FieldType::absent) return 0;
-        if (f.type != FieldType::number || !is_integer(f.number) || f.number < 0) {
-            ok = false;
-            return 0;
-        }
-        return static_cast<std::int64_t>(f.number);
-    }
-    // A finite number: absent -> fallback.
-    double number(const LooseField& f, double fallback) {
-        if (f.type == FieldType::absent) return fallback;
-        if (f.type != FieldType::number || !std::isfinite(f.number)) {
-            ok = false;
-            return fallback;
-        }
-        return f.number;
-    }
-    double ema(const LooseField& f, double fallback) {
-        const double x = number(f, fallback);
-        if (x < 0 || x > 1) ok = false;
-        return x;
-    }
-    // An optional object: absent is fine, anything but an object breaks the state.
-    bool object(const LooseField& f) {
-        if (f.type == FieldType::absent) return false;
-        if (f.type != FieldType::object) ok = false;
-        return ok;
-    }
-    Accumulator accumulator(const LooseField& self, const LooseField& c, const LooseField& mean, const LooseField& m2) {
-        Accumulator a;
-        if (!object(self)) return a;
-        a.count = count(c);
-        a.mean = number(mean, 0);
-        a.m2 = number(m2, 0);
-        if (a.m2 < 0) ok = false;
-        return a;
-    }
-    Bucket bucket(const LooseState& s, int at) {
-        Bucket b;
-        b.tokens = accumulator(s[at + kBucketSelf], s[at + kBucketCount], s[at + kBucketMean], s[at + kBucketM2]);
-        if (s[at + kBucketSelf].type != FieldType::object) return b;
-        b.under_ema = ema(s[at + kBucketUnder], 0);
-        b.wasteful_ema = ema(s[at + kBucketWasteful], 0);
-        b.quality_ema = ema(s[at + kBucketQuality], 1);
-        const LooseField& t = s[at + kBucketLastTier];
-        if (t.type == FieldType::string && t.number >= 0 && t.number <= 3) b.last_tier = tier_at(static_cast<int>(t.number));
-        else if (t.type != FieldType::absent && t.type != FieldType::null) ok = false;
-        return b;
-    }
-    ReasoningState state(const LooseState& s) {
-        ReasoningState out;
-        if (s[kStateSelf].type != FieldType::object) {
-            ok = false;
-            return out;
-        }
-        out.turns = count(s[kStateTurns]);
-        out.intensity = accumulator(s[kStateIntensity], s[kIntensityCount], s[kIntensityMean], s[kIntensityM2]);
-        if (object(s[kStateBuckets])) {
-            for (int b = 0; b < kTurnClassCount; ++b)
-                out.buckets[static_cast<std::size_t>(b)] = bucket(s, kBucketFirst + b * kBucketSlots);
-        }
-        return out;
-    }
-};
-
 // ---------------------------------------------------------------------------------------------
 // Writing
 
@@ -911,19 +841,8 @@ constexpr OpEntry kOps[] = {
 // ---------------------------------------------------------------------------------------------
 // Public readers and writers
 
-std::optional<ReasoningState> state_from_loose(const LooseState& fields) {
-    StateReader r;
-    ReasoningState s = r.state(fields);
-    if (!r.ok) return std::nullopt;
-    return s;
-}
-
 std::optional<Accumulator> accumulator_from_json(const Value& value) {
-    StateReader r;
-    const Accumulator a = r.accumulator(loose(&value), loose(value.find("count")), loose(value.find("mean")),
-                                        loose(value.find("m2")));
-    if (!r.ok) return std::nullopt;
-    return a;
+    return accumulator_from_loose(loose(&value), loose(value.find("count")), loose(value.find("mean")), loose(value.find("m2")));
 }
 
 std::optional<ReasoningState> state_from_json(const Value& value) { return state_from_loose(loose_state(value)); }

@@ -54,6 +54,9 @@ enum BucketSlot : std::uint8_t {
 inline constexpr int kStateSlots = kBucketFirst + 3 * kBucketSlots;
 using LooseState = std::array<LooseField, kStateSlots>;
 std::optional<ReasoningState> state_from_loose(const LooseState& fields);
+// An accumulator {count, mean, m2} under the same rules (`self`: the accumulator value itself).
+std::optional<Accumulator> accumulator_from_loose(const LooseField& self, const LooseField& count,
+                                                  const LooseField& mean, const LooseField& m2);
 
 // {count, mean, m2} under the same rules.
 std::optional<Accumulator> accumulator_from_json(const json::Value& value);
