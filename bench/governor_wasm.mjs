@@ -80,7 +80,7 @@ const figures = {
 const root = resolve(here, '..');
 const out = join(root, 'build/bench-wasm/governor_bench.cjs');
 const sources = ['bench/governor_bench.cpp', ...['reasoning', 'reasoning_signals', 'reasoning_state', 'governor',
-  'reasoning_json', 'auto_router', 'json', 'text'].map((name) => `core/src/${name}.cpp`)];
+  'governor_learn', 'governor_explain', 'reasoning_json', 'auto_router', 'json', 'text'].map((name) => `core/src/${name}.cpp`)];
 const headers = ['reasoning', 'reasoning_signals', 'governor', 'reasoning_json', 'auto_router', 'json', 'text']
   .map((name) => `core/include/reroute/${name}.hpp`).concat(['core/src/reasoning_text.hpp']);
 const newest = Math.max(...[...sources, ...headers].map((f) => statSync(join(root, f)).mtimeMs));

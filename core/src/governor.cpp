@@ -9,91 +9,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <limits>
 
 namespace reroute::reasoning {
 
 // ---------------------------------------------------------------------------------------------
-// Names
-
-std::string_view to_string(Signal s) noexcept {
-    switch (s) {
-        case Signal::length: return "length";
-        case Signal::code: return "code";
-        case Signal::structure: return "structure";
-        case Signal::math: return "math";
-        case Signal::hard: return "hard";
-        case Signal::easy: return "easy";
-        case Signal::retrieval: return "retrieval";
-        case Signal::agentic: return "agentic";
-        case Signal::trivial: return "trivial";
-        case Signal::follow_up: return "follow_up";
-    }
-    return "length";
-}
-
-std::string_view to_string(FloorSource s) noexcept {
-    switch (s) {
-        case FloorSource::none: return "none";
-        case FloorSource::code: return "code";
-        case FloorSource::hard: return "hard";
-        case FloorSource::attachments: return "attachments";
-    }
-    return "none";
-}
-
-std::string_view to_string(DecisionReason r) noexcept {
-    switch (r) {
-        case DecisionReason::utility: return "utility";
-        case DecisionReason::cold: return "cold";
-        case DecisionReason::cold_quality: return "cold_quality";
-        case DecisionReason::warm: return "warm";
-        case DecisionReason::bandit: return "bandit";
-        case DecisionReason::held: return "held";
-    }
-    return "cold";
-}
-
-std::string_view to_string(Move m) noexcept {
-    switch (m) {
-        case Move::none: return "none";
-        case Move::strong_under: return "+2 strong under";
-        case Move::under: return "+1 under";
-        case Move::wasteful: return "-2 wasteful";
-        case Move::clean: return "-1 clean";
-    }
-    return "none";
-}
-
-std::string_view to_string(FinishReason f) noexcept {
-    switch (f) {
-        case FinishReason::stop: return "stop";
-        case FinishReason::length: return "length";
-        case FinishReason::tool_calls: return "tool_calls";
-        case FinishReason::content_filter: return "content_filter";
-        case FinishReason::other: return "other";
-    }
-    return "other";
-}
-
-FinishReason parse_finish_reason(std::string_view name) noexcept {
-    if (name == "stop") return FinishReason::stop;
-    if (name == "length") return FinishReason::length;
-    if (name == "tool_calls") return FinishReason::tool_calls;
-    if (name == "content_filter") return FinishReason::content_filter;
-    return FinishReason::other;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Thresholds (5.4)
 
-void Accumulator::add(double x) noexcept {
-    count += 1;
-    const double d = x - mean;
-    mean += d / static_cast<double>(count);
-    m2 += d * (x - mean);
-}
 
 double Accumulator::stddev() const noexcept {
     if (count < 2) return 0;
@@ -115,12 +37,6 @@ Thresholds thresholds(const Accumulator* thread, const Accumulator* profile) noe
 // ---------------------------------------------------------------------------------------------
 // Prior (5.3)
 
-Signal PriorWhy::dominant() const noexcept {
-    int best = 0;
-    for (int i = 1; i < kSignalCount; ++i)
-        if (std::fabs(contribution[i]) > std::fabs(contribution[best])) best = i;
-    return static_cast<Signal>(best);
-}
 
 Prior prior(Kind kind, const Features& f, const Seed& seed, const Thresholds& th) {
     Prior p;
@@ -190,41 +106,6 @@ Prior prior(Kind kind, const Features& f, const Seed& seed, const Thresholds& th
     why.floor_raised = p.tier != raw_tier || floor_budget > budget;
     p.budget = static_cast<std::int64_t>(std::max(budget, floor_budget));
     return p;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Learned state (5.5)
-
-namespace {
-
-bool present(const std::optional<double>& v) noexcept { return v && std::isfinite(*v); }
-double ema(double previous, double x) noexcept { return kEmaFactor * x + (1 - kEmaFactor) * previous; }
-
-}  // namespace
-
-void record(ReasoningState& state, const Outcome& o) noexcept {
-    Bucket& b = state.bucket(o.turn_class);
-    const bool has_reasoning = present(o.reasoning_tokens) && *o.reasoning_tokens >= 0;
-    const bool has_output = present(o.output_tokens) && *o.output_tokens >= 0;
-    const double budget = std::isfinite(o.budget_tokens) ? o.budget_tokens : 0;
-    if (has_reasoning) b.tokens.add(*o.reasoning_tokens);
-    const double saturation = (has_reasoning && budget > 0) ? *o.reasoning_tokens / budget : 0;
-    const bool under = o.retried || o.budget_exhausted || (o.self_truncates && saturation >= kSaturation);
-    const bool wasteful = has_reasoning && has_output && budget > 0 && *o.reasoning_tokens >= kWasteShare * budget &&
-                          *o.output_tokens < kWasteMaxOutputTokens && o.finish_reason == FinishReason::stop &&
-                          !o.retried;
-    b.under_ema = ema(b.under_ema, under ? 1 : 0);
-    b.wasteful_ema = ema(b.wasteful_ema, wasteful ? 1 : 0);
-    if (present(o.quality)) b.quality_ema = ema(b.quality_ema, clamp01(*o.quality));
-    if (o.chosen_tier) b.last_tier = o.chosen_tier;
-    if (std::isfinite(o.intensity)) state.intensity.add(o.intensity);
-    state.turns += 1;
-}
-
-ReasoningState recorded(const ReasoningState* state, const Outcome& outcome) noexcept {
-    ReasoningState s = state ? *state : ReasoningState{};
-    record(s, outcome);
-    return s;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -425,136 +306,6 @@ Governed govern(const GovernInput& in) {
         g.record = r;
     }
     return g;
-}
-
-namespace {
-
-void appendf(std::string& out, const char* format, double value) {
-    char buf[48];
-    const int n = std::snprintf(buf, sizeof buf, format, value);
-    if (n > 0) out.append(buf, static_cast<std::size_t>(std::min<int>(n, sizeof buf - 1)));
-}
-
-}  // namespace
-
-std::string explain(const Governed& g) {
-    std::string out;
-    const Prior& p = g.prior;
-    if (g.decision) {
-        out += "tier=";
-        out += to_string(g.decision->tier);
-        out += " budget=";
-        out += std::to_string(g.decision->budget);
-        out += " reason=";
-        out += to_string(g.decision->reason);
-    } else {
-        out += g.steerable ? "not steered" : "not steerable";
-    }
-    if (g.decision && g.decision->reason == DecisionReason::utility) {
-        out += "; utility call: reasoning off";
-        return out;
-    }
-    out += "; prior tier ";
-    out += to_string(p.tier);
-    out += " (class ";
-    out += to_string(p.turn_class);
-    appendf(out, ", intensity %.2f;", p.intensity);
-    // The two strongest signals.
-    int first = -1, second = -1;
-    for (int i = 0; i < kSignalCount; ++i) {
-        const double v = std::fabs(p.why.contribution[i]);
-        if (v == 0) continue;
-        if (first < 0 || v > std::fabs(p.why.contribution[first])) {
-            second = first;
-            first = i;
-        } else if (second < 0 || v > std::fabs(p.why.contribution[second])) {
-            second = i;
-        }
-    }
-    bool listed = false;
-    for (int i : {first, second}) {
-        if (i < 0) continue;
-        out += listed ? ", " : " ";
-        listed = true;
-        out += to_string(static_cast<Signal>(i));
-        appendf(out, " %+.2f", p.why.contribution[i]);
-    }
-    out += ")";
-    if (p.why.seeded) out += " seeded";
-    if (p.why.damped) out += " damped";
-    if (p.why.class_capped) out += " class-capped";
-    if (p.floor != Tier::off) {
-        out += "; floor ";
-        out += to_string(p.floor);
-        out += " (";
-        out += to_string(p.why.floor_from);
-        out += ")";
-    }
-    if (g.thresholds.adaptive) {
-        appendf(out, "; thresholds %.3f", g.thresholds.lo);
-        appendf(out, "/%.3f", g.thresholds.hi);
-    }
-    if (!g.decision) return out;
-    const ControllerWhy& w = g.decision->why;
-    appendf(out, "; n %.0f", w.n);
-    appendf(out, " eff %.2f", w.eff);
-    if (w.wasteful > 0) appendf(out, " waste %.2f", w.wasteful);
-    if (w.quality < 1) appendf(out, " quality %.2f", w.quality);
-    switch (g.decision->reason) {
-        case DecisionReason::bandit:
-        case DecisionReason::held:
-            if (w.move != Move::none) {
-                out += " ";
-                out += to_string(w.move);
-            }
-            if (w.clamped_to_floor) out += " clamped";
-            if (g.decision->reason == DecisionReason::held) {
-                out += "; held at ";
-                out += to_string(*w.last);
-                out += " by last_tier";
-            }
-            break;
-        case DecisionReason::warm:
-            appendf(out, "; estimate %.0f", w.estimate);
-            if (w.bumped) out += " bumped";
-            if (w.trimmed) out += " trimmed";
-            appendf(out, " band [%.0f", w.band_lo);
-            appendf(out, ", %.0f]", w.band_hi);
-            break;
-        case DecisionReason::cold_quality:
-            out += "; cold quality shortfall: one tier up";
-            break;
-        default:
-            break;
-    }
-    return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Outcomes (5.8)
-
-Outcome make_outcome(const RecordTemplate& plan, const ResponseFacts& facts) noexcept {
-    Outcome o;
-    o.turn_class = plan.turn_class;
-    o.intensity = plan.intensity;
-    o.budget_tokens = double(plan.budget_tokens);
-    o.self_truncates = plan.self_truncates;
-    o.chosen_tier = plan.chosen_tier;
-    o.finish_reason = facts.finish_reason;
-    o.retried = facts.retried;
-    o.quality = facts.quality;
-    std::optional<double> reasoning;
-    if (present(facts.usage_reasoning_tokens) && *facts.usage_reasoning_tokens >= 0) {
-        reasoning = facts.usage_reasoning_tokens;
-    } else if (present(facts.reasoning_characters) && *facts.reasoning_characters > 0) {
-        reasoning = std::ceil(*facts.reasoning_characters / 4);
-    }
-    if (present(facts.completion_tokens)) {
-        o.output_tokens = reasoning ? std::max(0.0, *facts.completion_tokens - *reasoning) : *facts.completion_tokens;
-    }
-    o.budget_exhausted = facts.finish_reason == FinishReason::length && o.output_tokens && *o.output_tokens == 0;
-    if (plan.record_reasoning_tokens) o.reasoning_tokens = reasoning;
-    return o;
 }
 
 }  // namespace reroute::reasoning

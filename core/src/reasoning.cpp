@@ -1,13 +1,5 @@
-// reasoning.md 2.2: binary64 in the order written, without fused multiply-add contraction, whatever
-// the build's flags (x86-64 and WebAssembly have no FMA by default; other targets may).
-#if defined(__clang__)
-#pragma STDC FP_CONTRACT OFF
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
+// Names of the reasoning enumerations (tiers, classes, seeds, knobs, kinds) and their parsers.
 #include "reroute/reasoning.hpp"
-
-#include <cmath>
 
 namespace reroute::reasoning {
 
@@ -100,7 +92,5 @@ std::optional<Kind> parse_kind(std::string_view name) noexcept {
     if (name == "utility") return Kind::utility;
     return std::nullopt;
 }
-
-double round_half_up(double x) noexcept { return std::floor(x + 0.5 + 1e-9); }
 
 }  // namespace reroute::reasoning

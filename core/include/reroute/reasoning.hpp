@@ -10,6 +10,7 @@
 // Everything here is constexpr-cheap and noexcept; names parse back with parse_*().
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -109,8 +110,9 @@ std::optional<Kind> parse_kind(std::string_view name) noexcept;
 // ---------------------------------------------------------------------------------------------
 // Numbers (2.2). Binary64 in the order written; the core is compiled without FMA contraction.
 
-// round(x) = floor(x + 0.5 + 1e-9): halves go up, and so does a hair below a half.
-double round_half_up(double x) noexcept;
+// round(x) = floor(x + 0.5 + 1e-9): halves go up, and so does a hair below a half. Inline: the
+// prior and the controller call it on the per-attempt path (no product, so no FMA to contract).
+inline double round_half_up(double x) noexcept { return std::floor(x + 0.5 + 1e-9); }
 constexpr double clamp01(double x) noexcept { return x < 0 ? 0 : x > 1 ? 1 : x != x ? 0 : x; }
 
 }  // namespace reroute::reasoning
