@@ -252,6 +252,23 @@ TEST_CASE("EMAs move halfway; quality only when present and clamped into [0, 1]"
     CHECK(s.bucket(TurnClass::easy).quality_ema == doctest::Approx(0.85));
 }
 
+TEST_CASE("a late quality score moves only its class's quality EMA, as recording it with the turn would") {
+    Outcome o = turn(TurnClass::hard);
+    o.reasoning_tokens = 4000;
+    ReasoningState late = recorded(nullptr, o);
+    record_quality(late, TurnClass::hard, 0.2);
+    o.quality = 0.2;
+    ReasoningState together = recorded(nullptr, o);
+    CHECK(late.bucket(TurnClass::hard).quality_ema == together.bucket(TurnClass::hard).quality_ema);
+    CHECK(late.turns == 1);
+    CHECK(late.bucket(TurnClass::hard).tokens.count == 1);
+    CHECK(late.bucket(TurnClass::easy).quality_ema == 1);
+    record_quality(late, TurnClass::hard, std::nan(""));
+    CHECK(late.bucket(TurnClass::hard).quality_ema == together.bucket(TurnClass::hard).quality_ema);
+    record_quality(late, TurnClass::hard, -3);  // clamped to 0
+    CHECK(late.bucket(TurnClass::hard).quality_ema == doctest::Approx(0.3));
+}
+
 TEST_CASE("last_tier follows the chosen tier; the intensity accumulator and turns grow") {
     Outcome o = turn(TurnClass::medium);
     o.chosen_tier = Tier::high;

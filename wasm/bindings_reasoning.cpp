@@ -93,6 +93,7 @@ constexpr char kPrior[] = "prior";
 constexpr char kThresholds[] = "thresholds";
 constexpr char kTierOf[] = "tier_of";
 constexpr char kRecord[] = "record";
+constexpr char kRecordQuality[] = "record_quality";
 constexpr char kState[] = "state";
 constexpr char kDecide[] = "decide";
 constexpr char kWire[] = "wire";
@@ -123,6 +124,7 @@ EMSCRIPTEN_BINDINGS(reroute_reasoning) {
     function("reasoningThresholds", &op<kThresholds>);
     function("tierOf", &op<kTierOf>);
     function("recordOutcome", &op<kRecord>);
+    function("recordQuality", &op<kRecordQuality>);
     function("reasoningState", &op<kState>);
     function("decideTier", &op<kDecide>);
     function("wireReasoning", &op<kWire>);

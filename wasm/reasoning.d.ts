@@ -352,6 +352,8 @@ export interface RerouteReasoning {
   tierOf(input: { budget: number }): { tier: Tier };
   /** Folds one outcome into a state (null: a new state). */
   recordOutcome(input: { state?: StoredState | null; outcome: Outcome }): ReasoningState;
+  /** A score that arrives after its turn was recorded: only that class's quality EMA moves (5.5 step 6). */
+  recordQuality(input: { state?: StoredState | null; class: TurnClass; quality: number }): ReasoningState;
   /** A stored state made complete, or null when it is invalid. */
   reasoningState(input: { state: unknown }): ReasoningState | null;
   decideTier(input: {

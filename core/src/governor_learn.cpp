@@ -51,6 +51,12 @@ double ema(double previous, double x) noexcept { return kEmaFactor * x + (1 - kE
 
 }  // namespace
 
+void record_quality(ReasoningState& state, TurnClass turn_class, double quality) noexcept {
+    if (!std::isfinite(quality)) return;
+    Bucket& b = state.bucket(turn_class);
+    b.quality_ema = ema(b.quality_ema, clamp01(quality));
+}
+
 void record(ReasoningState& state, const Outcome& o) noexcept {
     Bucket& b = state.bucket(o.turn_class);
     const bool has_reasoning = present(o.reasoning_tokens) && *o.reasoning_tokens >= 0;
@@ -64,7 +70,7 @@ void record(ReasoningState& state, const Outcome& o) noexcept {
                           !o.retried;
     b.under_ema = ema(b.under_ema, under ? 1 : 0);
     b.wasteful_ema = ema(b.wasteful_ema, wasteful ? 1 : 0);
-    if (present(o.quality)) b.quality_ema = ema(b.quality_ema, clamp01(*o.quality));
+    if (present(o.quality)) record_quality(state, o.turn_class, *o.quality);
     if (o.chosen_tier) b.last_tier = o.chosen_tier;
     if (std::isfinite(o.intensity)) state.intensity.add(o.intensity);
     state.turns += 1;

@@ -661,6 +661,16 @@ std::string op_record(const Value* in) {
     return to_json(*state);
 }
 
+std::string op_record_quality(const Value* in) {
+    std::optional<ReasoningState> state = state_at(in, "state");
+    if (!state) state.emplace();
+    const auto c = string_at(in, "class");
+    const auto turn_class = c ? parse_turn_class(*c) : std::nullopt;
+    const auto quality = number_at(in, "quality");
+    if (turn_class && quality) record_quality(*state, *turn_class, *quality);
+    return to_json(*state);
+}
+
 std::string op_state(const Value* in) {
     const auto state = state_at(in, "state");
     return state ? to_json(*state) : std::string("null");
@@ -827,6 +837,7 @@ constexpr OpEntry kOps[] = {
     {"thresholds", op_thresholds},
     {"tier_of", op_tier_of},
     {"record", op_record},
+    {"record_quality", op_record_quality},
     {"state", op_state},
     {"decide", op_decide},
     {"replay", op_replay},

@@ -74,7 +74,7 @@ export async function prepareReasoning({ rt, env, ctx, body, request, sync, t0 }
   const autoRoute = setup.autoRoutes.get(body.model);
   const facts = api.reasoningRequestFacts({ body });
   const conv = conversationOf(request, body);
-  const threadP = conv ? threadGet(env, conv, qualityOf(request)) : null;
+  const threadP = conv ? threadGet(env, ctx, conv, qualityOf(request)) : null;
   const r = { setup, facts, conv, thread: null, auto: null, seed: undefined, plans: new Map(), route: body.model };
   if (autoRoute) {
     const { candidates, hash } = autoRoute;

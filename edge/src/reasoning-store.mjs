@@ -100,13 +100,26 @@ export function cachePut(env, ctx, hash, key, row) {
 
 /**
  * The thread record of a conversation ({ reasoning, last_auto_route, last_turn } or null).
- * `quality`: the client's score of the previous turn, folded into that turn's outcome first.
+ * `quality`: the client's score of the previous turn, folded into that turn's outcome first; the
+ * profile that turn was recorded into gets the score too (in the background).
  */
-export async function threadGet(env, conv, quality) {
+export async function threadGet(env, ctx, conv, quality) {
   const pending = pendingThread.get(conv);
   if (pending) await pending;
   const reply = await bounded(call(env, threadObject(conv), 'thread/get', quality === undefined ? {} : { quality }), READ_WAIT_MS, null);
+  const scored = reply?.scored;
+  if (scored) writeProfile(env, ctx, scored.key, 'profile/quality', scored);
   return reply?.record ?? null;
+}
+
+/** One read-modify-write of a profile in its object; the isolate keeps the result. */
+function writeProfile(env, ctx, key, op, payload) {
+  const p = call(env, PROFILES, op, payload)
+    .then((reply) => { if (reply?.state) profiles.set(key, { state: reply.state, at: Date.now() }); })
+    .finally(() => { if (pendingProfile.get(key) === p) pendingProfile.delete(key); });
+  pendingProfile.set(key, p);
+  ctx?.waitUntil?.(p);
+  return p;
 }
 
 /** Reads (or refreshes) the profiles of these keys into the isolate cache. */
@@ -138,18 +151,13 @@ export function profileCached(key) {
 export function learn(env, ctx, { conv, profileKey, outcome, pointer, lastTurn }) {
   const writes = [];
   if (conv) {
-    const p = call(env, threadObject(conv), 'thread/record', { outcome: outcome ?? null, pointer: pointer ?? null, last_turn: lastTurn ?? null })
+    const payload = { outcome: outcome ?? null, profile_key: outcome ? profileKey ?? null : null, pointer: pointer ?? null, last_turn: lastTurn ?? null };
+    const p = call(env, threadObject(conv), 'thread/record', payload)
       .finally(() => { if (pendingThread.get(conv) === p) pendingThread.delete(conv); });
     pendingThread.set(conv, p);
     writes.push(p);
   }
-  if (profileKey && outcome) {
-    const p = call(env, PROFILES, 'profile/record', { key: profileKey, outcome })
-      .then((reply) => { if (reply?.state) profiles.set(profileKey, { state: reply.state, at: Date.now() }); })
-      .finally(() => { if (pendingProfile.get(profileKey) === p) pendingProfile.delete(profileKey); });
-    pendingProfile.set(profileKey, p);
-    writes.push(p);
-  }
+  if (profileKey && outcome) writes.push(writeProfile(env, ctx, profileKey, 'profile/record', { key: profileKey, outcome }));
   const all = Promise.all(writes);
   ctx?.waitUntil?.(all);
   return all;
@@ -174,10 +182,14 @@ export async function handleReasoning(api, storage, op, payload) {
       const turn = record?.last_turn;
       const q = payload.quality;
       if (record && typeof q === 'number' && Number.isFinite(q) && turn?.outcome && !turn.quality_applied) {
-        // The client scored the previous answer: that turn is folded again with its quality.
-        record.reasoning = api.recordOutcome({ state: turn.before ?? null, outcome: { ...turn.outcome, quality: Math.min(1, Math.max(0, q)) } });
+        // The client scored the previous answer: that turn is folded again with its quality, and
+        // the caller passes the score on to the profile the turn was recorded into.
+        const quality = Math.min(1, Math.max(0, q));
+        record.reasoning = api.recordOutcome({ state: turn.before ?? null, outcome: { ...turn.outcome, quality } });
         turn.quality_applied = true;
         await storage.put('thread', record);
+        const scored = turn.profile_key ? { key: turn.profile_key, class: turn.outcome.class, quality } : null;
+        return { record, scored };
       }
       return { record };
     }
@@ -187,7 +199,7 @@ export async function handleReasoning(api, storage, op, payload) {
       if (payload.outcome) {
         const before = api.reasoningState({ state: record.reasoning });
         record.reasoning = api.recordOutcome({ state: before, outcome: payload.outcome });
-        if (turn) Object.assign(turn, { outcome: payload.outcome, before });
+        if (turn) Object.assign(turn, { outcome: payload.outcome, before, profile_key: payload.profile_key ?? null });
       }
       record.last_turn = turn ?? null;
       if (payload.pointer) record.last_auto_route = payload.pointer;
@@ -201,6 +213,11 @@ export async function handleReasoning(api, storage, op, payload) {
     }
     case 'profile/record': {
       const state = api.recordOutcome({ state: (await storage.get(`profile:${payload.key}`)) ?? null, outcome: payload.outcome });
+      await storage.put(`profile:${payload.key}`, state);
+      return { state };
+    }
+    case 'profile/quality': {
+      const state = api.recordQuality({ state: (await storage.get(`profile:${payload.key}`)) ?? null, class: payload.class, quality: payload.quality });
       await storage.put(`profile:${payload.key}`, state);
       return { state };
     }

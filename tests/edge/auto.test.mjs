@@ -172,6 +172,9 @@ describe('declared auto routes and adaptive routes', () => {
       cfg.routes.push({ name: 'pick', strategy: 'auto', candidates: ['waste', 'smart'], default: 'smart', classifier: 'backup:classifier' });
       cfg.routes.push({ name: 'pick-blind', strategy: 'auto', candidates: ['fast', 'waste'], default: 'waste', classifier: 'mock:classifier-garbage' });
       cfg.routes.find((r) => r.name === 'smart').reasoning = 'adaptive';
+      // A budget model only this route uses, so its profile is observable.
+      cfg.models.push(model('anth', 'healthy@probe', {}, { reasoning: { knob: 'budget', min_budget_tokens: 1024 } }));
+      cfg.routes.push({ name: 'quality-probe', reasoning: 'adaptive', targets: [{ provider: 'anth', model: 'healthy@probe' }] });
       return cfg;
     });
   });
@@ -204,6 +207,21 @@ describe('declared auto routes and adaptive routes', () => {
     const r = await request(gw.url, { body: { model: 'pick-blind', messages: [{ role: 'user', content: 'route to fast' }] } });
     assert.equal(r.status, 200, r.text);
     assert.equal(r.headers['x-reroute-auto'], 'waste; reason=fallback');
+  });
+
+  test('a late quality score reaches the profile of the model that served the scored turn', async () => {
+    const ask = (route, headers) => request(gw.url, { body: { model: route, messages: [{ role: 'user', content: 'ok thanks' }] }, headers });
+    const first = await ask('quality-probe', { 'x-reroute-conversation': 'conv-score' });
+    assert.equal(first.status, 200, first.text);
+    assert.equal(tierOf(first), 'low');
+    // The next turn of the conversation (on another route) scores the first answer 0.
+    const next = await ask('smart', { 'x-reroute-conversation': 'conv-score', 'x-reroute-quality': '0' });
+    assert.equal(next.status, 200, next.text);
+    // No conversation: only the probe model's profile (one turn, quality EMA 0.5) steers, and its
+    // cold-quality correction raises the tier one step.
+    const fresh = await ask('quality-probe', {});
+    assert.equal(fresh.status, 200, fresh.text);
+    assert.equal(tierOf(fresh), 'medium');
   });
 
   test('a route set to adaptive is steered when named directly; other named routes are not', async () => {

@@ -208,6 +208,9 @@ struct Outcome {
 void record(ReasoningState& state, const Outcome& outcome) noexcept;
 // Starting from a default state when there is none.
 ReasoningState recorded(const ReasoningState* state, const Outcome& outcome) noexcept;
+// The quality part of step 6 alone, for a score that arrives after its turn was recorded: the
+// bucket's quality EMA moves, nothing else (the turn is already counted). Ignores a non-finite score.
+void record_quality(ReasoningState& state, TurnClass turn_class, double quality) noexcept;
 
 // ---------------------------------------------------------------------------------------------
 // The controller (5.6)

@@ -107,6 +107,8 @@ RequestFacts request_facts(const json::Value& body);
 //                     max_tokens} or null}; a null decision means: call the classifier, then `route`
 //   classifier_body {prompt: {system, user}, model, capability?} -> {body}
 //   state          {state} -> the stored state made complete, or null when it is invalid (5.5)
+//   record_quality {state, class, quality} -> the state with only that class's quality EMA moved
+//                  (a score that arrives after its turn was recorded)
 //   request_facts  {body} -> {message, message_key, has_attachments, has_web, tool_count,
 //                  history_message_count, client: {temperature?, reasoning, max_tokens?}}
 //   outcome        {record: template, response: {reasoning_tokens?, reasoning_characters?,
