@@ -39,6 +39,7 @@ struct CRoute {
     std::unique_ptr<ResolvedRoute> owned;  // the synthetic route of a provider:model ref
     std::vector<CTarget> targets;
     std::vector<std::uint64_t> group_keys;
+    std::uint64_t name_hash = 0;  // hash_text(route->name), for the traffic lookup of every start
 };
 
 std::uint64_t hash_text(std::string_view s, std::uint64_t h = 0xcbf29ce484222325ull) noexcept {
@@ -132,6 +133,7 @@ std::unique_ptr<CRoute> compile(const Config& config, const KeyFingerprints& key
         c->targets.push_back(std::move(t));
     }
     for (const ResolvedGroup& g : c->route->groups) c->group_keys.push_back(hash_text(g.path, 0x9e3779b97f4a7c15ull));
+    c->name_hash = hash_text(c->route->name);
     return c;
 }
 
@@ -343,8 +345,9 @@ Traffic::Entry* Traffic::lookup(std::string_view name, std::uint64_t hash) const
     }
 }
 
-RouteTraffic& Traffic::route(std::string_view name, std::size_t targets) {
-    const std::uint64_t h = hash_text(name);
+RouteTraffic& Traffic::route(std::string_view name, std::size_t targets) { return route(name, hash_text(name), targets); }
+
+RouteTraffic& Traffic::route(std::string_view name, std::uint64_t h, std::size_t targets) {
     Entry* e = lookup(name, h);
     if (!e) {
         routes_.push_back(std::make_unique<Entry>(Entry{std::string(name), RouteTraffic{}}));
@@ -1140,7 +1143,7 @@ StartResult Planner::start(std::size_t route_index, const Request& request, Traf
     StartResult r;
     auto s = prepare(*c_, route_index, request, now_ms, r.problems);
     if (!s) return r;
-    if (traffic) s->traffic = &traffic->route(s->route->route->name, s->route->targets.size());
+    if (traffic) s->traffic = &traffic->route(s->route->route->name, s->route->name_hash, s->route->targets.size());
     s->budget().begin_request();
     r.attempts.emplace(Attempts(std::move(s)));
     return r;

@@ -207,6 +207,8 @@ private:
         std::uint64_t hash = 0;
         std::uint32_t index_plus_one = 0;  // 0 = empty
     };
+    friend class Planner;  // passes the hash of a route name it worked out once
+    RouteTraffic& route(std::string_view name, std::uint64_t hash, std::size_t targets);
     Entry* lookup(std::string_view name, std::uint64_t hash) const noexcept;
     std::vector<std::unique_ptr<Entry>> routes_;  // stable addresses: attempts keep pointers
     std::vector<Slot> slots_;                     // open addressing, power-of-two size
