@@ -491,6 +491,39 @@ TEST_CASE("a cancelled request ends without envelope or health effect") {
     CHECK(w.traffic.find("r")->in_flight[0] == 0);
 }
 
+TEST_CASE("advance reads the decisions of next_lean in place") {
+    World w(document(kFallback3));
+    auto lean = w.planner->start(request("r"), nullptr, w.now);
+    auto in_place = w.planner->start(request("r"), nullptr, w.now);
+    Attempts& a = *lean.attempts;
+    Attempts& b = *in_place.attempts;
+    HealthState ha, hb;
+    Rng ra(3), rb(3);
+    CHECK(b.last_attempt().number == 0);  // nothing handed out yet
+    for (int step = 0; step < 3; ++step) {
+        const Decision d = a.next_lean(ha, w.now, ra);
+        const Decision::Kind k = b.advance(hb, w.now, rb);
+        REQUIRE(k == d.kind);
+        if (d.is_final()) {
+            CHECK(b.next_lean(hb, w.now, rb).final.ok() == d.final.ok());
+            CHECK(b.advance(hb, w.now, rb) == Decision::Kind::final);  // the same final again
+            break;
+        }
+        const Attempt& x = b.last_attempt();
+        CHECK(x.target == d.attempt.target);
+        CHECK(x.number == d.attempt.number);
+        CHECK(x.reason == d.attempt.reason);
+        CHECK(x.notice == d.attempt.notice);
+        CHECK(x.provider.empty());  // without texts, as next_lean
+        CHECK(b.advance(hb, w.now, rb) == Decision::Kind::attempt);  // in flight: the same attempt
+        CHECK(b.last_attempt().number == x.number);
+        const Outcome o = step == 0 ? http(503, "down") : ok();
+        a.report(o, ha, w.now);
+        b.report(o, hb, w.now);
+    }
+    CHECK(b.finished());
+}
+
 TEST_CASE("next and report are safe in any order") {
     World w(document(kFallback3));
     auto s = w.planner->start(request("r"), &w.traffic, w.now);

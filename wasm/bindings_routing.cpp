@@ -501,24 +501,25 @@ public:
     AttemptsHandle(std::shared_ptr<RouterCore> core, Attempts attempts, std::uint64_t seed)
         : Handle(kTag), core_(std::move(core)), attempts_(std::move(attempts)), rng_(seed) {}
 
-    // The next decision, kept for decision_js()/target_js() and the raw wire.
-    const Decision& step(HealthState& health, std::int64_t now, std::optional<double> seed) {
+    // The next decision's kind; it is then final() or attempt() (for decision_js() and the raw
+    // wire). An attempt is read in place, without texts: the wrapper caches them per target and
+    // last() adds them when asked for.
+    Decision::Kind step(HealthState& health, std::int64_t now, std::optional<double> seed) {
         if (seed) rng_ = Rng(static_cast<std::uint64_t>(static_cast<std::int64_t>(*seed)));
-        // Moved member by member: decision_.attempt stays the last attempt handed out (served-by).
-        // Without texts: the wrapper caches them per target; last() adds them when asked for.
-        Decision d = attempts_.next_lean(health, now, rng_);
-        decision_.kind = d.kind;
-        if (d.is_final()) {
-            decision_.final = std::move(d.final);
-        } else {
-            decision_.attempt = std::move(d.attempt);
-            texts_ = false;
+        kind_ = attempts_.advance(health, now, rng_);
+        if (kind_ == Decision::Kind::attempt) {
+            last_.reset();
             in_flight_ = true;
-            has_attempt_ = true;
+        } else if (!final_) {
+            final_ = attempts_.next_lean(health, now, rng_).final;  // the same final from now on
         }
-        return decision_;
+        return kind_;
     }
-    val decision_js() const { return decision_.is_final() ? final_js(decision_.final) : attempt_js(*last()); }
+    const Final& final() const { return *final_; }
+    const Attempt& attempt() const { return attempts_.last_attempt(); }
+    val decision_js() const {
+        return kind_ == Decision::Kind::attempt ? attempt_js(*last()) : final_js(final_ ? *final_ : Final{});
+    }
 
     // Reports an outcome; returns whether an attempt was in flight and the code it carried.
     std::pair<bool, std::optional<ErrorCode>> report_outcome(const Outcome& o, HealthState& health, std::int64_t now) {
@@ -709,16 +710,16 @@ public:
     const std::string& sentence() const noexcept { return sentence_; }
     std::size_t distinct() const noexcept { return attempts_.distinct_targets_tried(); }
     std::optional<std::size_t> last_target() const noexcept {
-        return has_attempt_ ? std::optional<std::size_t>(decision_.attempt.target) : std::nullopt;
+        return attempts_.attempts_made() ? std::optional<std::size_t>(attempts_.last_attempt().target) : std::nullopt;
     }
     // The last attempt handed out, texts included.
     const Attempt* last() const {
-        if (!has_attempt_) return nullptr;
-        if (!texts_) {
-            attempts_.fill_texts(decision_.attempt);
-            texts_ = true;
+        if (!attempts_.attempts_made()) return nullptr;
+        if (!last_) {
+            last_ = attempts_.last_attempt();
+            attempts_.fill_texts(*last_);
         }
-        return &decision_.attempt;
+        return &*last_;
     }
 
 private:
@@ -759,9 +760,9 @@ private:
     std::shared_ptr<RouterCore> core_;  // declared first: destroyed after the attempts
     Attempts attempts_;
     Rng rng_;
-    mutable Decision decision_;  // the attempt's texts are filled lazily by last()
-    mutable bool texts_ = false;
-    bool has_attempt_ = false;
+    Decision::Kind kind_ = Decision::Kind::final;  // of the last step
+    std::optional<Final> final_;
+    mutable std::optional<Attempt> last_;  // the last attempt with its texts, filled by last()
     std::string envelope_, sentence_;
     bool in_flight_ = false;
 };
@@ -1347,10 +1348,10 @@ EMSCRIPTEN_KEEPALIVE const void* rr_attempts_next(std::uintptr_t attempts, std::
         return &b;
     }
     const double t = std::isfinite(now) ? std::floor(now) : 0;
-    const reroute::Decision& d = h->step(health_at(health), static_cast<std::int64_t>(t),
-                                         has_seed && std::isfinite(seed) ? std::optional<double>(seed) : std::nullopt);
-    if (d.is_final()) {
-        const reroute::Final& f = d.final;
+    const auto kind = h->step(health_at(health), static_cast<std::int64_t>(t),
+                              has_seed && std::isfinite(seed) ? std::optional<double>(seed) : std::nullopt);
+    if (kind == reroute::Decision::Kind::final) {
+        const reroute::Final& f = h->final();
         b.kind = 1;
         b.reason = static_cast<std::uint32_t>(f.reason);
         b.ok = f.ok() ? 1 : 0;
@@ -1373,14 +1374,14 @@ EMSCRIPTEN_KEEPALIVE const void* rr_attempts_next(std::uintptr_t attempts, std::
         }
         return &b;
     }
-    const reroute::Attempt& a = d.attempt;
+    const reroute::Attempt& a = h->attempt();
     b.target = static_cast<std::uint32_t>(a.target);
     b.number = static_cast<std::uint32_t>(a.number);
     b.reason = static_cast<std::uint32_t>(a.reason);
     b.flags = (a.is_probe ? 1u : 0u) | (a.same_target_retry ? 2u : 0u) | (a.notice ? 4u : 0u);
     if (a.notice) {
-        b.notice_ptr = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(d.attempt.notice->data()));
-        b.notice_len = static_cast<std::uint32_t>(d.attempt.notice->size());
+        b.notice_ptr = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(a.notice->data()));
+        b.notice_len = static_cast<std::uint32_t>(a.notice->size());
     }
     b.wait_ms = static_cast<double>(a.wait_ms);
     b.start_ms = static_cast<double>(a.start_ms);

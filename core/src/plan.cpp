@@ -690,7 +690,7 @@ struct Attempts::State {
 
     // -- decisions --
 
-    Decision finish(Reason reason, std::optional<std::int64_t> retry_after = std::nullopt) {
+    Decision::Kind finish(Reason reason, std::optional<std::int64_t> retry_after = std::nullopt) {
         Final f;
         f.reason = reason;
         f.attempts = attempts;
@@ -714,11 +714,8 @@ struct Attempts::State {
             f.retry_after_ms = std::max<std::int64_t>(0, *retry_after);
             f.envelope.retry_after_ms = static_cast<double>(*f.retry_after_ms);
         }
-        final = f;
-        Decision d;
-        d.kind = Decision::Kind::final;
-        d.final = std::move(f);
-        return d;
+        final = std::move(f);
+        return Decision::Kind::final;
     }
 
     // Nothing was attempted: the code says why every target was skipped.
@@ -769,8 +766,8 @@ struct Attempts::State {
         if (code == ErrorCode::rate_limited && cooling_end >= 0) retry_after = cooling_end - memo_at;
     }
 
-    Decision emit(std::size_t t, Reason reason, std::int64_t now, std::int64_t wait, bool probe, bool retry,
-                  HealthState& health, Rng& rng) {
+    Decision::Kind emit(std::size_t t, Reason reason, std::int64_t now, std::int64_t wait, bool probe, bool retry,
+                        HealthState& health, Rng& rng) {
         const CTarget& c = target(t);
         const ResolvedTarget& rt = *c.rt;
         // The attempt in flight carries no texts (fill_texts adds them where asked for).
@@ -809,10 +806,7 @@ struct Attempts::State {
         jitter = rng.uniform() * jp / 100.0;
         if (disable_fallbacks && !locked) locked = t;
         in_flight = true;
-        Decision d;
-        d.kind = Decision::Kind::attempt;
-        d.attempt = current;
-        return d;
+        return Decision::Kind::attempt;
     }
 
     void fill_texts(Attempt& a) const {
@@ -829,23 +823,28 @@ struct Attempts::State {
         a.ref = c.ref;
     }
 
-    Decision next(HealthState& health, std::int64_t now, Rng& rng) {
+    // The decision advance() came to, as next() hands it out.
+    Decision decision() const {
+        Decision d;
         if (final) {
-            Decision d;
             d.final = *final;
             if (final->reason == Reason::succeeded && final->served_by && *final->served_by < size()) {
                 const ResolvedTarget& rt = *target(*final->served_by).rt;
                 d.final.envelope.provider = rt.provider;
                 d.final.envelope.model = rt.model;
             }
-            return d;
-        }
-        if (in_flight) {
-            Decision d;
+        } else {
             d.kind = Decision::Kind::attempt;
             d.attempt = current;
-            return d;
         }
+        return d;
+    }
+
+    // Sets `current` (an attempt) or `final`: the same attempt while it is in flight, the same
+    // final once there is one.
+    Decision::Kind advance(HealthState& health, std::int64_t now, Rng& rng) {
+        if (final) return Decision::Kind::final;
+        if (in_flight) return Decision::Kind::attempt;
         begin_eval(health, now);
         if (attempts >= max_attempts) return finish(Reason::max_attempts);
         if (deadline_at - now < min_attempt_ms) return finish(Reason::deadline);
@@ -1037,13 +1036,22 @@ Attempts::~Attempts() = default;
 
 Decision Attempts::next(HealthState& health, std::int64_t now_ms, Rng& rng) {
     if (!s_) return Decision{};
-    Decision d = s_->next(health, now_ms, rng);
+    s_->advance(health, now_ms, rng);
+    Decision d = s_->decision();
     if (!d.is_final()) s_->fill_texts(d.attempt);
     return d;
 }
 Decision Attempts::next_lean(HealthState& health, std::int64_t now_ms, Rng& rng) {
     if (!s_) return Decision{};
-    return s_->next(health, now_ms, rng);
+    s_->advance(health, now_ms, rng);
+    return s_->decision();
+}
+Decision::Kind Attempts::advance(HealthState& health, std::int64_t now_ms, Rng& rng) {
+    return s_ ? s_->advance(health, now_ms, rng) : Decision::Kind::final;
+}
+const Attempt& Attempts::last_attempt() const noexcept {
+    static const Attempt kNone;
+    return s_ ? s_->current : kNone;
 }
 void Attempts::fill_texts(Attempt& attempt) const {
     if (s_ && s_->route) s_->fill_texts(attempt);

@@ -251,6 +251,13 @@ public:
     // next() without the attempt's texts (provider .. ref left empty): for a host that looks
     // them up once per target (fill_texts) instead of copying them on every attempt.
     Decision next_lean(HealthState& health, std::int64_t now_ms, Rng& rng);
+    // next_lean() without building a Decision, for a host that reads the result in place: the
+    // kind of the next decision; an attempt is then last_attempt(), a final what next_lean()
+    // returns (the same final again).
+    Decision::Kind advance(HealthState& health, std::int64_t now_ms, Rng& rng);
+    // The attempt handed out last, without texts (fill_texts adds them); a default Attempt
+    // before the first one.
+    const Attempt& last_attempt() const noexcept;
     // Sets the texts of an attempt of this request (provider, endpoint_id, base_url,
     // credential_env, fingerprint, model, upstream_model, ref) from its target index.
     void fill_texts(Attempt& attempt) const;
