@@ -2,7 +2,8 @@
 // - the JS API: the same governor step as bench/governor_bench.cpp (signals -> prior with the
 //   seed -> thresholds -> controller -> wire on a 330-character message with learned thread and
 //   profile state), called from JS the way the edge calls it: reroute.govern({...}) with plain
-//   objects in and out, the two learned states read from JS objects on every call;
+//   objects in and out, the two learned states read from JS objects on every call ("new states":
+//   a fresh copy of both states each call, as the edge's thread state is);
 // - the core alone in WebAssembly: bench/governor_bench.cpp itself compiled with em++ (same
 //   flags as the module's hot sources) and run in Node, so that native and WASM time the same
 //   typed step. Skipped when em++ is not installed.
@@ -53,6 +54,10 @@ const effort = {
 const budget = { ...effort, capability: { knob: 'budget', max_output_tokens: 64000 } };
 const shortTurn = { ...effort, request: { text: SHORT, history_message_count: 4 } };
 
+// Copies of the two states, taken in turn: no call sees the objects of the call before.
+const unseen = Array.from({ length: 64 }, () => ({ thread: structuredClone(thread), profile: structuredClone(profile) }));
+let next = 0;
+
 let sink = 0;
 function measure(name, fn) {
   for (let i = 0; i < perBatch * 20; i++) fn();
@@ -73,6 +78,9 @@ const figures = {
   govern_effort_p50: measure('govern (effort model, 330-char message)', () => { sink += reroute.govern(effort).decision.budget; }),
   govern_budget_p50: measure('govern (budget model, 330-char message)', () => { sink += reroute.govern(budget).decision.budget; }),
   govern_short_p50: measure('govern (effort model, short follow-up)', () => { sink += reroute.govern(shortTurn).decision.budget; }),
+  govern_effort_new_states_p50: measure('govern (effort model, 330 chars, new states)', () => {
+    sink += reroute.govern({ ...effort, ...unseen[(next = (next + 1) % unseen.length)] }).decision.budget;
+  }),
   signals_json_p50: measure('  signals alone (JSON facade path)', () => { sink += reroute.reasoningSignals({ text: MESSAGE }).tokens; }),
 };
 
@@ -88,9 +96,13 @@ let core = null;
 try {
   if (!existsSync(out) || statSync(out).mtimeMs < newest) {
     mkdirSync(dirname(out), { recursive: true });
-    execFileSync('em++', ['-std=c++20', '-O2', '-DNDEBUG', '-ffp-contract=off', '-I', join(root, 'core/include'),
-      ...sources.map((f) => join(root, f)), '-sENVIRONMENT=node', '-sSINGLE_FILE=1', '-sALLOW_MEMORY_GROWTH=1',
-      '-o', out], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NODE_PATH: '/usr/share/nodejs' } });
+    // The module's flags: -O2, and -O3 for the text scan (wasm/CMakeLists.txt).
+    const emxx = (args) => execFileSync('em++', ['-std=c++20', '-DNDEBUG', '-ffp-contract=off', '-I', join(root, 'core/include'), ...args],
+      { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NODE_PATH: '/usr/share/nodejs' } });
+    const scanObject = join(dirname(out), 'reasoning_signals.o');
+    emxx(['-O3', '-c', join(root, 'core/src/reasoning_signals.cpp'), '-o', scanObject]);
+    emxx(['-O2', ...sources.filter((f) => !f.endsWith('reasoning_signals.cpp')).map((f) => join(root, f)), scanObject,
+      '-sENVIRONMENT=node', '-sSINGLE_FILE=1', '-sALLOW_MEMORY_GROWTH=1', '-o', out]);
   }
   const lines = execFileSync('node', [out, String(batches)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
     .trim().split('\n');
