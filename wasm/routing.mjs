@@ -200,10 +200,24 @@ export function makeRouting(core, raw, safetyNet) {
     continuationBudget: info('continuationBudget'),
   });
 
+  // Per route name (or provider:model ref) the router knows: its index for the raw start and the
+  // static fields of each target, filled on first use. Unknown names are not kept.
+  function routeOf(router, address, name) {
+    let route = router.data.get(name);
+    if (route === undefined) {
+      const capacity = name.length * 3;
+      const at = ioBuffer(capacity);
+      const index = raw.rr_router_route(address, encoder.encodeInto(name, raw.u8().subarray(at, at + capacity)).written) - 1;
+      if (index < 0) return undefined;
+      router.data.set(name, route = { index, targets: [] });
+    }
+    return route;
+  }
+
   function start(address, req, nowMs) {
     if (req !== null && typeof req === 'object' && typeof req.route === 'string' && (req.overrides === undefined || req.overrides === null)
       && (req.conversationId === undefined || typeof req.conversationId === 'string')) {
-      const route = this.route(address, req.route);
+      const route = routeOf(this, address, req.route);
       if (route !== undefined) {
         const conversation = req.conversationId;
         let conversationLength = 0;
@@ -220,26 +234,13 @@ export function makeRouting(core, raw, safetyNet) {
       }
     }
     const result = core._routerStart(address, request(req), nowMs);
-    if (result.ok) result.attempts = adopt(Attempts, result.attempts, this.route(address, req.route).targets);
+    if (result.ok) result.attempts = adopt(Attempts, result.attempts, routeOf(this, address, req.route).targets);
     return result;
   }
   const Router = methods('_router', { routes: 0, models: 0, limits: 0, traffic: 0 }, {
     start,
     explain(address, req, health, nowMs) { return core._routerExplain(address, request(req), addressOf(health), nowMs); },
   });
-  // Per route name (or provider:model ref) the router knows: its index for the raw start and the
-  // static fields of each target, filled on first use. Unknown names are not kept.
-  Router.prototype.route = function (address, name) {
-    let route = this.data.get(name);
-    if (route === undefined) {
-      const capacity = name.length * 3;
-      const at = ioBuffer(capacity);
-      const index = raw.rr_router_route(address, encoder.encodeInto(name, raw.u8().subarray(at, at + capacity)).written) - 1;
-      if (index < 0) return undefined;
-      this.data.set(name, route = { index, targets: [] });
-    }
-    return route;
-  };
 
   // The relay's byte wire: chunk bytes go into the io buffer, the result comes back as flags and a
   // span of the core's memory, copied out with slice().

@@ -244,6 +244,32 @@ test('the raw per-request paths and the Embind paths give the same results', () 
   r.free();
 });
 
+test('each router starts a route name on its own routes, and keeps no unknown name', () => {
+  const other = structuredClone(config);
+  other.routes = [{ name: 'only-oa', targets: [{ provider: 'oa', model: 'gpt' }] }, config.routes[0]];
+  const loaded = reroute.createRouter(JSON.stringify(other), keys);
+  assert.ok(loaded.ok, JSON.stringify(loaded.problems));
+  const [a, b] = [router(), loaded.router];
+  const h = health();
+  const firstRef = (r, route) => {
+    const started = r.start({ route }, T0);
+    if (!started.ok) return started.problems[0].code;
+    const decision = started.attempts.next(h, T0);
+    started.attempts.free();
+    return decision.ref;
+  };
+  for (let round = 0; round < 2; round++) {  // the second round starts from each router's cached route
+    assert.equal(firstRef(a, 'chat'), 'or:a');
+    assert.equal(firstRef(b, 'chat'), 'or:a');  // another index in this router
+    assert.equal(firstRef(b, 'only-oa'), 'oa:gpt');
+    assert.equal(firstRef(a, 'only-oa'), 'request.reference');
+    assert.equal(firstRef(a, 'oa:gpt'), 'oa:gpt');
+  }
+  h.free();
+  a.free();
+  b.free();
+});
+
 test('decisions from the typed-view wire equal the Embind objects field for field', async () => {
   const { default: createCore } = await import(join(pkg, 'reroute_core.mjs'));
   const module = await WebAssembly.compile(wasmBytes());
