@@ -1078,7 +1078,8 @@ std::string_view Attempts::route_name() const noexcept {
 namespace {
 
 // Validates and clamps; fills everything of the state but the traffic registration.
-// `route`: the index of the request's route (nullopt: request.route names no route).
+// `route`: the index of the request's route; nullopt or past the last route: request.route names
+// no route (a problem quoting it).
 std::unique_ptr<Attempts::State> prepare(const Planner::Compiled& c, std::optional<std::size_t> route, const Request& req,
                                          std::int64_t now, std::vector<Problem>& problems) {
     const Config& config = *c.config;
@@ -1142,7 +1143,7 @@ std::unique_ptr<Attempts::State> prepare(const Planner::Compiled& c, std::option
 }  // namespace
 
 StartResult Planner::start(const Request& request, Traffic* traffic, std::int64_t now_ms) const {
-    return start(c_->find(request.route).value_or(c_->routes.size()), request, traffic, now_ms);
+    return start(c_->find(request.route).value_or(c_->routes.size()), request, traffic, now_ms);  // past the last: unknown
 }
 
 std::optional<std::size_t> Planner::route_index(std::string_view name) const noexcept { return c_->find(name); }
