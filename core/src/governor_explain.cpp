@@ -2,7 +2,8 @@
 // the explain call, off the per-attempt path (the module compiles it for size).
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
+#include <cstdint>
+#include <string_view>
 
 #include "reroute/governor.hpp"
 
@@ -69,10 +70,47 @@ Signal PriorWhy::dominant() const noexcept {
 
 namespace {
 
-void appendf(std::string& out, const char* format, double value) {
-    char buf[48];
-    const int n = std::snprintf(buf, sizeof buf, format, value);
-    if (n > 0) out.append(buf, static_cast<std::size_t>(std::min<int>(n, sizeof buf - 1)));
+// `text`, then `value` with `decimals` (0..3) digits after the point exactly as printf's %.Nf
+// writes it: the binary value scaled and rounded half to even, in integers (a '+' before a
+// non-negative value when `plus`). Written by hand: printf's floating-point code is a large share
+// of the WebAssembly module.
+void append_fixed(std::string& out, std::string_view text, double value, int decimals, bool plus = false) {
+    out += text;
+    if (!std::isfinite(value)) {
+        out += std::isnan(value) ? "nan" : value < 0 ? "-inf" : "inf";
+        return;
+    }
+    std::uint64_t unit = 1;
+    for (int i = 0; i < decimals; ++i) unit *= 10;
+    if (std::signbit(value)) out += '-';
+    else if (plus) out += '+';
+    const double magnitude = std::fabs(value);
+    std::uint64_t scaled;  // round(magnitude * unit), half to even
+    if (magnitude >= 0x1p53) {
+        // Already an integer; beyond 2^64 (never an explain figure) it saturates.
+        out += std::to_string(magnitude < 0x1p64 ? static_cast<std::uint64_t>(magnitude) : UINT64_MAX);
+        if (decimals > 0) out += '.' + std::string(static_cast<std::size_t>(decimals), '0');
+        return;
+    }
+    int exponent = 0;
+    const auto mantissa = static_cast<std::uint64_t>(std::ldexp(std::frexp(magnitude, &exponent), 53));
+    const std::uint64_t product = mantissa * unit;  // magnitude * unit = product / 2^shift, < 2^63
+    const int shift = 53 - exponent;
+    if (shift <= 0) {
+        scaled = product << -shift;
+    } else if (shift >= 64) {
+        scaled = 0;  // below 2^-1 after scaling
+    } else {
+        const std::uint64_t whole = product >> shift, rest = product & ((std::uint64_t{1} << shift) - 1);
+        const std::uint64_t half = std::uint64_t{1} << (shift - 1);
+        scaled = whole + ((rest > half || (rest == half && (whole & 1))) ? 1 : 0);
+    }
+    out += std::to_string(scaled / unit);
+    if (decimals == 0) return;
+    const std::string fraction = std::to_string(scaled % unit);
+    out += '.';
+    out.append(static_cast<std::size_t>(decimals) - fraction.size(), '0');
+    out += fraction;
 }
 
 }  // namespace
@@ -98,7 +136,8 @@ std::string explain(const Governed& g) {
     out += to_string(p.tier);
     out += " (class ";
     out += to_string(p.turn_class);
-    appendf(out, ", intensity %.2f;", p.intensity);
+    append_fixed(out, ", intensity ", p.intensity, 2);
+    out += ';';
     // The two strongest signals.
     int first = -1, second = -1;
     for (int i = 0; i < kSignalCount; ++i) {
@@ -117,7 +156,7 @@ std::string explain(const Governed& g) {
         out += listed ? ", " : " ";
         listed = true;
         out += to_string(static_cast<Signal>(i));
-        appendf(out, " %+.2f", p.why.contribution[i]);
+        append_fixed(out, " ", p.why.contribution[i], 2, true);
     }
     out += ")";
     if (p.why.seeded) out += " seeded";
@@ -131,15 +170,15 @@ std::string explain(const Governed& g) {
         out += ")";
     }
     if (g.thresholds.adaptive) {
-        appendf(out, "; thresholds %.3f", g.thresholds.lo);
-        appendf(out, "/%.3f", g.thresholds.hi);
+        append_fixed(out, "; thresholds ", g.thresholds.lo, 3);
+        append_fixed(out, "/", g.thresholds.hi, 3);
     }
     if (!g.decision) return out;
     const ControllerWhy& w = g.decision->why;
-    appendf(out, "; n %.0f", w.n);
-    appendf(out, " eff %.2f", w.eff);
-    if (w.wasteful > 0) appendf(out, " waste %.2f", w.wasteful);
-    if (w.quality < 1) appendf(out, " quality %.2f", w.quality);
+    append_fixed(out, "; n ", w.n, 0);
+    append_fixed(out, " eff ", w.eff, 2);
+    if (w.wasteful > 0) append_fixed(out, " waste ", w.wasteful, 2);
+    if (w.quality < 1) append_fixed(out, " quality ", w.quality, 2);
     switch (g.decision->reason) {
         case DecisionReason::bandit:
         case DecisionReason::held:
@@ -155,11 +194,12 @@ std::string explain(const Governed& g) {
             }
             break;
         case DecisionReason::warm:
-            appendf(out, "; estimate %.0f", w.estimate);
+            append_fixed(out, "; estimate ", w.estimate, 0);
             if (w.bumped) out += " bumped";
             if (w.trimmed) out += " trimmed";
-            appendf(out, " band [%.0f", w.band_lo);
-            appendf(out, ", %.0f]", w.band_hi);
+            append_fixed(out, " band [", w.band_lo, 0);
+            append_fixed(out, ", ", w.band_hi, 0);
+            out += ']';
             break;
         case DecisionReason::cold_quality:
             out += "; cold quality shortfall: one tier up";

@@ -9,6 +9,28 @@
 
 #include "reroute/text.hpp"
 
+// WebAssembly: Emscripten's libc++ has no floating-point to_chars or from_chars, and printf plus
+// strtod would be a large share of the module. The host's Number reads and writes numbers
+// correctly rounded, and its toExponential() gives the shortest digits that read back, which are
+// the digits of the Number#toString this writer promises.
+#if defined(__EMSCRIPTEN__) && !defined(REROUTE_JSON_NO_HOST_NUMBERS)
+#include <emscripten/em_js.h>
+#include <emscripten/emscripten.h>
+#define REROUTE_JSON_HOST_NUMBERS 1
+// value.toExponential() as ASCII at `out` (at most 25 bytes); returns its length.
+EM_JS(std::size_t, rr_host_number_exponential, (double value, char* out), {
+    var text = value.toExponential();
+    for (var i = 0; i < text.length; i++) HEAPU8[out + i] = text.charCodeAt(i);
+    return text.length;
+});
+// Number() of the JSON number text at `text` (ASCII, `length` bytes).
+EM_JS(double, rr_host_number_parse, (const char* text, std::size_t length), {
+    var s = '';
+    for (var i = 0; i < length; i++) s += String.fromCharCode(HEAPU8[text + i]);
+    return Number(s);
+});
+#endif
+
 namespace reroute::json {
 namespace {
 
@@ -87,6 +109,9 @@ bool fast_double(const char* p, const char* last, double& out) noexcept {
 }
 
 double to_double(const char* first, const char* last) {
+#if defined(REROUTE_JSON_HOST_NUMBERS)
+    return rr_host_number_parse(first, static_cast<std::size_t>(last - first));
+#else
 #if defined(__cpp_lib_to_chars) && !defined(REROUTE_JSON_NO_TO_CHARS)
     double value = 0;
     const auto r = std::from_chars(first, last, value);
@@ -106,6 +131,7 @@ double to_double(const char* first, const char* last) {
         z = large.c_str();
     }
     return std::strtod(z, nullptr);
+#endif
 }
 
 using Code = ParseError::Code;
@@ -516,8 +542,17 @@ void strip_trailing_zeros(Shortest& r) {
 }
 
 // Floating-point to_chars is used where the library has it; REROUTE_JSON_NO_TO_CHARS forces the
-// portable path (to test it natively).
-#if defined(__cpp_lib_to_chars) && !defined(REROUTE_JSON_NO_TO_CHARS)
+// portable path (to test it natively). In WebAssembly the host's Number does it.
+#if defined(REROUTE_JSON_HOST_NUMBERS)
+Shortest shortest_digits(double value) {
+    char buf[32];
+    const std::size_t n = rr_host_number_exponential(value, buf);
+    Shortest r;
+    parse_scientific(buf, buf + n, r);
+    strip_trailing_zeros(r);
+    return r;
+}
+#elif defined(__cpp_lib_to_chars) && !defined(REROUTE_JSON_NO_TO_CHARS)
 Shortest shortest_digits(double value) {
     char buf[64];
     const auto res = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::scientific);

@@ -1,9 +1,7 @@
 #include "reroute/reasoning_json.hpp"
 
 #include <algorithm>
-#include <charconv>  // __cpp_lib_to_chars
 #include <cmath>
-#include <cstdio>
 #include <vector>
 
 namespace reroute::reasoning {
@@ -150,21 +148,9 @@ LooseState loose_state(const Value& v) {
 // ---------------------------------------------------------------------------------------------
 // Writing
 
-// Numbers: integers exactly; other values in the shortest form where the library has
-// floating-point to_chars, else with 17 significant digits (JSON.parse reads the same double).
-void write_double(std::string& out, double v) {
-#if defined(__cpp_lib_to_chars)
-    json::write_number(out, v);
-#else
-    if (!std::isfinite(v) || (v == std::floor(v) && std::fabs(v) < kMaxExactInteger)) {
-        json::write_number(out, v);
-        return;
-    }
-    char buf[32];
-    const int n = std::snprintf(buf, sizeof buf, "%.17g", v);
-    out.append(buf, static_cast<std::size_t>(n > 0 ? n : 0));
-#endif
-}
+// Numbers as JavaScript writes them (json::write_number: integers exactly, other values in the
+// shortest form that reads back).
+void write_double(std::string& out, double v) { json::write_number(out, v); }
 
 void write_int(std::string& out, std::int64_t v) { out += std::to_string(v); }
 
