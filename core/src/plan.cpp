@@ -16,6 +16,15 @@
 #include "reroute/stream.hpp"
 #include "reroute/text.hpp"
 
+// Set-up and reporting code in this file, which the WASM build compiles for speed (the planner is
+// on its per-request path): clang optimises these functions for size instead. GCC has no such
+// per-function switch without side effects; natively it changes nothing.
+#if defined(__clang__)
+#define REROUTE_FOR_SIZE [[clang::minsize]]
+#else
+#define REROUTE_FOR_SIZE
+#endif
+
 namespace reroute {
 namespace {
 
@@ -59,7 +68,7 @@ Policies clamp_policies(Policies p, const ServerLimits& server) {
     return p;
 }
 
-std::unique_ptr<ResolvedRoute> synthetic_route(const Config& config, const Model& model, std::size_t model_index) {
+REROUTE_FOR_SIZE std::unique_ptr<ResolvedRoute> synthetic_route(const Config& config, const Model& model, std::size_t model_index) {
     const Provider* provider = config.find_provider(model.provider);
     if (!provider || provider->endpoints.empty()) return nullptr;
     auto r = std::make_unique<ResolvedRoute>();
@@ -101,7 +110,7 @@ std::unique_ptr<ResolvedRoute> synthetic_route(const Config& config, const Model
     return r;
 }
 
-std::unique_ptr<CRoute> compile(const Config& config, const KeyFingerprints& keys, const ResolvedRoute* route,
+REROUTE_FOR_SIZE std::unique_ptr<CRoute> compile(const Config& config, const KeyFingerprints& keys, const ResolvedRoute* route,
                                 std::unique_ptr<ResolvedRoute> owned) {
     auto c = std::make_unique<CRoute>();
     c->owned = std::move(owned);
@@ -192,7 +201,7 @@ double rendezvous(std::uint64_t conversation, std::uint64_t key, double weight) 
 
 // ---- trail --------------------------------------------------------------------------------
 
-std::string render_trail(const std::vector<TrailEntry>& trail) {
+REROUTE_FOR_SIZE std::string render_trail(const std::vector<TrailEntry>& trail) {
     std::vector<std::string> parts;
     for (const TrailEntry& e : trail) {
         std::string s = "ref=";
@@ -243,7 +252,7 @@ int http_status_for(ErrorCode code, bool timed_out) noexcept {
 
 // ---- overrides ----------------------------------------------------------------------------
 
-OverridesResult parse_overrides(std::string_view json_object, std::string_view base_path) {
+REROUTE_FOR_SIZE OverridesResult parse_overrides(std::string_view json_object, std::string_view base_path) {
     OverridesResult r;
     const std::string base(base_path);
     // Strict Unicode and exact integers, as Boost.JSON (used here before) read them.
@@ -415,7 +424,7 @@ struct Planner::Compiled {
     }
 };
 
-Planner::Planner(const Config& config, KeyFingerprints keys) : c_(std::make_unique<Compiled>()) {
+REROUTE_FOR_SIZE Planner::Planner(const Config& config, KeyFingerprints keys) : c_(std::make_unique<Compiled>()) {
     c_->config = &config;
     c_->keys = std::move(keys);
     for (const ResolvedRoute& r : config.resolved) {
@@ -1158,7 +1167,7 @@ StartResult Planner::start(std::size_t route_index, const Request& request, Traf
     return r;
 }
 
-std::vector<Explained> Planner::explain(const Request& request, const HealthState& health, std::int64_t now_ms) const {
+REROUTE_FOR_SIZE std::vector<Explained> Planner::explain(const Request& request, const HealthState& health, std::int64_t now_ms) const {
     std::vector<Problem> problems;
     auto s = prepare(*c_, c_->find(request.route), request, now_ms, problems);
     std::vector<Explained> out;
