@@ -100,7 +100,8 @@ export async function handleChat(request, env, ctx, rt, sync) {
     return errorResponse(400, 'The request body is not valid JSON.', 'invalid_json');
   }
   if (!isRecord(body)) return errorResponse(400, 'The request body must be a JSON object.', 'invalid_request');
-  await sync.fresh(env, ctx);
+  const pulling = sync.fresh(env, ctx);
+  if (pulling) await pulling;
 
   let reasoning = null;
   if (body.model === 'auto' || (typeof body.model === 'string' && isAdaptive(rt, body.model))) {

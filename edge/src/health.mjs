@@ -3,8 +3,10 @@
 //   - after a request whose attempts changed health, the isolate pushes its state (in the
 //     background); the object merges it (the core's deterministic merge) and answers with the
 //     merged state, which the isolate merges back;
-//   - an isolate whose last pull is older than PULL_MS pulls before planning (bounded wait), so
-//     an ejection seen by one isolate is seen by the others within about PULL_MS;
+//   - a request on an isolate whose last pull is older than PULL_MS / 2 starts a pull in the
+//     background; only an isolate whose last pull is older than PULL_MS (an idle one) waits for it
+//     before planning (bounded), so an ejection seen by one isolate is seen by the others within
+//     about PULL_MS and a busy isolate never waits for the object;
 //   - admin actions (breaker reset, credential retire/restore) and config reloads are applied in
 //     the object and reach every isolate with the next pull.
 import { loadCore } from './runtime.mjs';
@@ -34,15 +36,18 @@ export class HealthSync {
     this.dirty = false;
   }
 
-  /** Before planning: pulls when the view is stale (waits at most PULL_WAIT_MS). */
-  async fresh(env, ctx) {
-    const now = Date.now();
-    if (now - this.lastPull < PULL_MS || !env.HEALTH) return;
+  /**
+   * Before planning: refreshes a view older than PULL_MS / 2 in the background. Returns a promise
+   * to wait for (at most PULL_WAIT_MS) only when the view is older than PULL_MS, else null.
+   */
+  fresh(env, ctx) {
+    const age = Date.now() - this.lastPull;
+    if (age < PULL_MS / 2 || !env.HEALTH) return null;
     const pull = this.pull(env);
     ctx?.waitUntil?.(pull);
+    if (age < PULL_MS) return null;
     let timer;
-    await Promise.race([pull, new Promise((r) => { timer = setTimeout(r, PULL_WAIT_MS); })]);
-    clearTimeout(timer);
+    return Promise.race([pull, new Promise((r) => { timer = setTimeout(r, PULL_WAIT_MS); })]).finally(() => clearTimeout(timer));
   }
 
   /** An attempt was reported: remember whether the shared state should hear about it. */

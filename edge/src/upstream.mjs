@@ -11,7 +11,11 @@ const encoder = new TextEncoder();
 /**
  * One upstream request. The first-token timer runs from the send until `firstToken()` (the
  * commit point, or the first body byte of a non-streaming answer); the idle timer from each chunk
- * to the next (`chunk()`); the client's signal aborts everything.
+ * to the next (`armIdle()`); the client's signal aborts everything.
+ *
+ * Both timers share one setTimeout that is moved only when a deadline comes closer: re-arming a
+ * timer per chunk cost more CPU than the rest of a chunk's handling. A wake-up before any deadline
+ * (the idle deadline moved on meanwhile) sleeps again until the nearest one.
  */
 export class UpstreamCall {
   constructor(attempt, clientSignal) {
@@ -21,8 +25,11 @@ export class UpstreamCall {
     this.cancelled = false; // the client went away
     this.startedAt = Date.now();
     this.bytes = 0;
-    this.firstTimer = null;
-    this.idleTimer = null;
+    this.firstTokenAt = Infinity; // deadlines (ms since the epoch); Infinity: not running
+    this.idleAt = Infinity;
+    this.timer = null;
+    this.wakeAt = Infinity;  // when the pending setTimeout fires
+    this.onTimer = () => this.wake();
     this.clientSignal = clientSignal;
     this.onClientAbort = () => {
       this.cancelled = true;
@@ -40,35 +47,55 @@ export class UpstreamCall {
     this.controller.abort();
   }
 
+  /** Makes sure the shared timer fires no later than `at`. */
+  schedule(at) {
+    if (at >= this.wakeAt) return;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.wakeAt = at;
+    this.timer = setTimeout(this.onTimer, Math.max(0, at - Date.now()));
+  }
+
+  wake() {
+    this.timer = null;
+    this.wakeAt = Infinity;
+    const now = Date.now();
+    if (this.firstTokenAt <= now) return this.fire('timeout_first_token');
+    if (this.idleAt <= now) return this.fire('timeout_idle');
+    const next = Math.min(this.firstTokenAt, this.idleAt);
+    if (next !== Infinity) this.schedule(next);
+  }
+
   /** Sends the request; resolves with the Response or rejects (timer, client, transport). */
   send(url, init) {
-    const { firstTokenMs } = this.attempt.timeouts;
-    this.firstTimer = setTimeout(() => this.fire('timeout_first_token'), Math.max(0, firstTokenMs));
-    return fetch(url, { ...init, signal: this.controller.signal });
+    this.firstTokenAt = this.startedAt + Math.max(0, this.attempt.timeouts.firstTokenMs);
+    this.schedule(this.firstTokenAt);
+    init.signal = this.controller.signal;
+    return fetch(url, init);
   }
 
   /** The first token arrived: the first-token timer stops. */
   firstToken() {
-    if (this.firstTimer !== null) clearTimeout(this.firstTimer);
-    this.firstTimer = null;
+    this.firstTokenAt = Infinity;
   }
 
   /** Arms (or re-arms) the idle timer: called when headers or a chunk arrived. */
   armIdle() {
-    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => this.fire('timeout_idle'), Math.max(0, this.attempt.timeouts.idleMs));
+    this.idleAt = Date.now() + Math.max(0, this.attempt.timeouts.idleMs);
+    this.schedule(this.idleAt);
   }
 
   /** Stops the idle timer while the gateway itself is busy (writing to a slow client). */
   pauseIdle() {
-    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
-    this.idleTimer = null;
+    this.idleAt = Infinity;
   }
 
   /** Stops every timer and detaches from the client signal. */
   done() {
-    this.firstToken();
-    this.pauseIdle();
+    this.firstTokenAt = Infinity;
+    this.idleAt = Infinity;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.wakeAt = Infinity;
     if (this.clientSignal) this.clientSignal.removeEventListener('abort', this.onClientAbort);
   }
 
