@@ -1,5 +1,6 @@
-// Routing, health and stream handles over bindings_routing.cpp, for reroute.mjs (which imports
-// this file when the module has those bindings). Not an entry point of its own.
+// Routing, health and stream handles over bindings_routing.cpp (raw exports) and
+// bindings_routing_embind.cpp, for reroute.mjs (which imports this file when the module has those
+// bindings). Not an entry point of its own.
 // A handle is the address of a core object. free() deletes it (idempotent); a FinalizationRegistry
 // deletes the ones never freed once their wrapper is collected. After free() every method returns
 // undefined. Handle arguments (health) are passed by address: a freed or foreign object reaches
