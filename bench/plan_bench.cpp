@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "reroute/config.hpp"
+#include "reroute/display.hpp"
+#include "reroute/envelope.hpp"
 #include "reroute/health.hpp"
 #include "reroute/plan.hpp"
 #include "reroute/scope.hpp"
@@ -127,6 +129,11 @@ Stats bench_route(const Planner& planner, const std::string& route, int iteratio
         const auto t0 = Clock::now();
         StartResult st = planner.start(req, &traffic, now);
         Decision d = st.attempts->next(health, now, rng);
+        // A final failure is answered with its envelope and sentence, as the module's
+        // attempts.next hands them to the edge.
+        if (d.is_final() && d.final.code)
+            sink = sink + encode_envelope(d.final.envelope).size() +
+                   content_sentence(*d.final.code, d.final.envelope.provider, d.final.envelope.model).size();
         st.attempts->report(failing && i % 2 ? bad : ok, health, now + 1);
         const auto t1 = Clock::now();
         sink = sink + d.attempt.target;
