@@ -52,12 +52,19 @@ export function attemptBody(api, rctx, rest, d, prefillMessage) {
   return upstreamBody(r ? patchBody(rest, planAttempt(api, r, d).g.patch) : rest, d, prefillMessage);
 }
 
+const hostOfBaseUrl = new Map(); // a handful of endpoints: one URL parse each, not one per stream
+
 /** `x-reroute-served-by` of an attempt (the same shape as ServedBy.header). */
 export function servedByHeader(attempt) {
-  let host = '';
-  try {
-    host = new URL(attempt.baseUrl).host;
-  } catch { /* keep empty */ }
+  let host = hostOfBaseUrl.get(attempt.baseUrl);
+  if (host === undefined) {
+    try {
+      host = new URL(attempt.baseUrl).host;
+    } catch {
+      host = '';
+    }
+    hostOfBaseUrl.set(attempt.baseUrl, host);
+  }
   const e = encodeURIComponent;
   return `provider=${e(attempt.provider)};ep=${e(attempt.endpointId)};host=${e(host)};fp=${e(attempt.fingerprint)};model=${e(attempt.model)}`;
 }
