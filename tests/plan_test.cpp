@@ -731,6 +731,18 @@ TEST_CASE("explain lists every target in plan order with a verdict and a reason"
     }
 }
 
+TEST_CASE("x-reroute-served-by names provider, endpoint, host, fingerprint and model, percent-encoded") {
+    Attempt a;
+    a.provider = "p";
+    a.endpoint_id = "e 1";
+    a.base_url = "https://user:pw@p1.example:8443/v1?x=1";
+    a.fingerprint = "07dfb656";
+    a.model = "m;1";
+    CHECK(served_by_header(a) == "provider=p;ep=e%201;host=p1.example%3A8443;fp=07dfb656;model=m%3B1");
+    a.base_url = "p2.example/v1";
+    CHECK(served_by_header(a) == "provider=p;ep=e%201;host=p2.example;fp=07dfb656;model=m%3B1");
+}
+
 TEST_CASE("the trail keeps the failed attempts, at most 8 entries and 1 KiB rendered") {
     World w(document(kFallback3));
     Run run = w.run("r", [](const Attempt& a) { return a.number < 3 ? http(500, "x") : ok(); });

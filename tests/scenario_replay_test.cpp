@@ -206,27 +206,6 @@ Outcome outcome_from(const json::value& v, std::int64_t now) {
 
 // ---- results in the JS API's shape ----
 
-std::string host_of(std::string_view url) {
-    if (auto at = url.find("://"); at != std::string_view::npos) url.remove_prefix(at + 3);
-    url = url.substr(0, url.find_first_of("/?#"));
-    if (auto user = url.rfind('@'); user != std::string_view::npos) url.remove_prefix(user + 1);
-    return std::string(url);
-}
-
-std::string served_by_header(const Attempt& a) {
-    std::string h = "provider=";
-    percent_encode(h, a.provider);
-    h += ";ep=";
-    percent_encode(h, a.endpoint_id);
-    h += ";host=";
-    percent_encode(h, host_of(a.base_url));
-    h += ";fp=";
-    percent_encode(h, a.fingerprint);
-    h += ";model=";
-    percent_encode(h, a.model);
-    return h;
-}
-
 json::object target_json(const Config& c, const Attempt& a) {
     json::object o;
     o["target"] = a.target;

@@ -342,28 +342,6 @@ val admin_result(Reason r, bool valid) {
     return o;
 }
 
-std::string host_of(std::string_view url) {
-    auto at = url.find("://");
-    if (at != std::string_view::npos) url.remove_prefix(at + 3);
-    url = url.substr(0, url.find_first_of("/?#"));
-    if (auto user = url.rfind('@'); user != std::string_view::npos) url.remove_prefix(user + 1);
-    return std::string(url);
-}
-
-std::string served_by_header(const Attempt& a) {
-    std::string h = "provider=";
-    percent_encode(h, a.provider);
-    h += ";ep=";
-    percent_encode(h, a.endpoint_id);
-    h += ";host=";
-    percent_encode(h, host_of(a.base_url));
-    h += ";fp=";
-    percent_encode(h, a.fingerprint);
-    h += ";model=";
-    percent_encode(h, a.model);
-    return h;
-}
-
 stream::ErrorEnding ending_from(const val& v) {
     stream::ErrorEnding e;
     if (!is_object(v)) return e;
@@ -603,6 +581,7 @@ val AttemptsHandle::attempt_js(const Attempt& a) const {
     o.set("target", static_cast<double>(a.target));
     o.set("number", a.number);
     put_target(o, a);
+    o.set("servedBy", served_by_header(a));
     val t = val::object();
     t.set("connectMs", num(a.timeouts.connect_ms));
     t.set("firstTokenMs", num(a.timeouts.first_token_ms));

@@ -401,6 +401,8 @@ export interface AttemptDecision {
   upstreamModel: string;
   /** `provider:model` */
   ref: string;
+  /** `x-reroute-served-by` value when this attempt serves the answer (the same as `ServedBy.header`). */
+  servedBy: string;
   capabilities: Capabilities;
   /** Already clipped to what the deadline leaves at the start of the attempt. */
   timeouts: { connectMs: number; firstTokenMs: number; idleMs: number };

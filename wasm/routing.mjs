@@ -120,7 +120,7 @@ export function makeRouting(core, raw, safetyNet) {
     const decision = {
       kind: 'attempt', target, number: u32[at + 2], provider: t.provider, apiFormat: t.apiFormat,
       endpointId: t.endpointId, baseUrl: t.baseUrl, fingerprint: t.fingerprint, model: t.model,
-      upstreamModel: t.upstreamModel, ref: t.ref, capabilities: t.capabilities,
+      upstreamModel: t.upstreamModel, ref: t.ref, servedBy: t.header, capabilities: t.capabilities,
       timeouts: { connectMs: f64[f + 3], firstTokenMs: f64[f + 4], idleMs: f64[f + 5] },
       waitMs: f64[f], startMs: f64[f + 1], deadlineAtMs: f64[f + 2], reason: reasons[u32[at + 3]],
       isProbe: (flags & 1) !== 0, sameTargetRetry: (flags & 2) !== 0,

@@ -201,6 +201,31 @@ double rendezvous(std::uint64_t conversation, std::uint64_t key, double weight) 
 
 // ---- trail --------------------------------------------------------------------------------
 
+namespace {
+
+std::string_view host_of(std::string_view url) {
+    if (auto at = url.find("://"); at != std::string_view::npos) url.remove_prefix(at + 3);
+    url = url.substr(0, url.find_first_of("/?#"));
+    if (auto user = url.rfind('@'); user != std::string_view::npos) url.remove_prefix(user + 1);
+    return url;
+}
+
+}  // namespace
+
+REROUTE_FOR_SIZE std::string served_by_header(const Attempt& a) {
+    std::string h = "provider=";
+    percent_encode(h, a.provider);
+    h += ";ep=";
+    percent_encode(h, a.endpoint_id);
+    h += ";host=";
+    percent_encode(h, host_of(a.base_url));
+    h += ";fp=";
+    percent_encode(h, a.fingerprint);
+    h += ";model=";
+    percent_encode(h, a.model);
+    return h;
+}
+
 REROUTE_FOR_SIZE std::string render_trail(const std::vector<TrailEntry>& trail) {
     std::vector<std::string> parts;
     for (const TrailEntry& e : trail) {

@@ -52,23 +52,6 @@ export function attemptBody(api, rctx, rest, d, prefillMessage) {
   return upstreamBody(r ? patchBody(rest, planAttempt(api, r, d).g.patch) : rest, d, prefillMessage);
 }
 
-const hostOfBaseUrl = new Map(); // a handful of endpoints: one URL parse each, not one per stream
-
-/** `x-reroute-served-by` of an attempt (the same shape as ServedBy.header). */
-export function servedByHeader(attempt) {
-  let host = hostOfBaseUrl.get(attempt.baseUrl);
-  if (host === undefined) {
-    try {
-      host = new URL(attempt.baseUrl).host;
-    } catch {
-      host = '';
-    }
-    hostOfBaseUrl.set(attempt.baseUrl, host);
-  }
-  const e = encodeURIComponent;
-  return `provider=${e(attempt.provider)};ep=${e(attempt.endpointId)};host=${e(host)};fp=${e(attempt.fingerprint)};model=${e(attempt.model)}`;
-}
-
 /** Headers every answer carries (II.12). */
 export function rerouteHeaders(ctx, attempts, { attemptsMade, servedBy, attempt }) {
   const h = new Headers();
@@ -150,7 +133,7 @@ async function completeChat({ api, rt, sync, env, ctx, attempts, rest, rctx }) {
       logRequest(rctx, { status: d.status, reason: d.reason, code: d.code, attempts: d.attempts, tried: d.tried, ms: Date.now() - rctx.t0 });
       if (!d.ok || !served) return finalFailureResponse(rctx, attempts, d);
       if (rctx.reasoning) learnTurn(api, env, ctx, rctx.reasoning, served.attempt, responseFacts(served.bytes));
-      const h = rerouteHeaders(rctx, attempts, { attemptsMade: d.attempts, servedBy: d.servedBy?.header ?? servedByHeader(served.attempt), attempt: served.attempt });
+      const h = rerouteHeaders(rctx, attempts, { attemptsMade: d.attempts, servedBy: served.attempt.servedBy, attempt: served.attempt });
       h.set('content-type', served.contentType || 'application/json');
       return new Response(served.bytes, { status: served.status, headers: h });
     }

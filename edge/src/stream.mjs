@@ -6,7 +6,7 @@
 // ending (no [DONE]) after a mid-stream failure that is not continued.
 import { logAttempt, logLine, logRequest } from './log.mjs';
 import { seed, sleep } from './http.mjs';
-import { attemptBody, finalFailureResponse, rerouteHeaders, servedByHeader } from './gateway.mjs';
+import { attemptBody, finalFailureResponse, rerouteHeaders } from './gateway.mjs';
 import { learnTurn, usageFacts } from './auto.mjs';
 import { MAX_ERROR_BODY, UpstreamCall, concat, readBody, upstreamRequest } from './upstream.mjs';
 
@@ -39,7 +39,7 @@ class StreamRun {
     // costs a queue, promises and a pull per chunk).
     const { readable, writable } = new IdentityTransformStream();
     this.writer = writable.getWriter();
-    const h = rerouteHeaders(this.rctx, this.attempts, { attemptsMade: this.attempts.attemptsMade(), servedBy: servedByHeader(d), attempt: d });
+    const h = rerouteHeaders(this.rctx, this.attempts, { attemptsMade: this.attempts.attemptsMade(), servedBy: d.servedBy, attempt: d });
     for (const [k, v] of SSE_HEADERS) h.set(k, v);
     this.resolve(new Response(readable, { status: 200, headers: h }));
   }

@@ -140,6 +140,7 @@ test('a request fails over on an HTTP error classified in the core, and ends wit
   assert.equal(first.credentialEnv, 'K1');
   assert.equal(first.baseUrl, 'https://openrouter.example/api/v1');
   assert.equal(first.upstreamModel, 'a');
+  assert.equal(first.servedBy, `provider=or;ep=u0;host=openrouter.example;fp=${keys.K1};model=a`);
   assert.deepEqual(first.timeouts, { connectMs: 5000, firstTokenMs: 10000, idleMs: 10000 });
   assert.deepEqual(attempts.next(h, T0), first, 'an attempt in flight is handed out again');
   const report = attempts.report({
@@ -164,6 +165,7 @@ test('a request fails over on an HTTP error classified in the core, and ends wit
   assert.equal(final.attempts, 2);
   assert.equal(final.servedBy.fingerprint, keys.K2);
   assert.equal(final.servedBy.header, `provider=or;ep=u0;host=openrouter.example;fp=${keys.K2};model=a`);
+  assert.equal(final.servedBy.header, second.servedBy, 'the served-by header of the attempt that served');
   assert.equal(final.envelope, undefined);
   assert.equal(attempts.trail(), `ref=or%3Aa;ep=u0;fp=${keys.K1};code=rate_limited;kind=http_error;ms=120`);
   assert.deepEqual(JSON.parse(attempts.trailJSON()), [

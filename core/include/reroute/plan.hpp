@@ -185,6 +185,11 @@ inline constexpr std::size_t kMaxTrailBytes = 1024;
 // at most kMaxTrailBytes; entries that do not fit are replaced by a final "+N".
 std::string render_trail(const std::vector<TrailEntry>& trail);
 
+// `x-reroute-served-by` of an attempt with its texts (Attempts::fill_texts):
+// "provider=openai;ep=default;host=api.openai.com;fp=07dfb656;model=gpt-4o" (values
+// percent-encoded; host is the authority of the endpoint's base URL, without user info).
+std::string served_by_header(const Attempt& attempt);
+
 // ---------------------------------------------------------------------------------------------
 // Per-isolate traffic: the retry budget of each route and the in-flight count of each target.
 
