@@ -395,6 +395,52 @@ TEST_CASE("the retry budget refuses same-target retries beyond max(3, 20 %)") {
 
 // ---- request filters --------------------------------------------------------------------------
 
+// ---- mid-stream continuation (II.5) ---------------------------------------------------------
+
+TEST_CASE("a committed stream that failed continues on the next attempt while the mid-stream budget lasts") {
+    World w(document(kFallback3));
+    Request r = request("r");
+    r.overrides.continuation = Continuation::restart;
+    StartResult st = w.planner->start(r, &w.traffic, T0);
+    REQUIRE(st.attempts);
+    Attempts& a = *st.attempts;
+    CHECK(a.continuation_budget() == 1);
+    REQUIRE_FALSE(a.next(w.health, T0, w.rng).is_final());
+    a.report(http(500, "cut"), w.health, T0 + 10);
+    REQUIRE(a.may_continue_stream());
+    REQUIRE_FALSE(a.next(w.health, T0 + 10, w.rng).is_final());
+    const stream::ContinuationPlan plan = a.continue_stream(nullptr);
+    CHECK(plan.action == stream::ContinuationAction::restart);
+    CHECK(plan.reason == "restart_requested");
+    a.report(http(500, "cut again"), w.health, T0 + 20);
+    CHECK_FALSE(a.may_continue_stream());  // the one continuation of the budget is spent
+    REQUIRE_FALSE(a.next(w.health, T0 + 20, w.rng).is_final());
+    CHECK(a.continue_stream(nullptr).reason == "budget_spent");
+}
+
+TEST_CASE("a committed stream never continues with continuation off") {
+    World w(document(kFallback3));
+    StartResult st = w.planner->start(request("r"), &w.traffic, T0);
+    REQUIRE(st.attempts);
+    REQUIRE_FALSE(st.attempts->next(w.health, T0, w.rng).is_final());
+    st.attempts->report(http(500, "cut"), w.health, T0 + 10);
+    CHECK_FALSE(st.attempts->may_continue_stream());
+}
+
+TEST_CASE("continue without partial text, or onto a target without prefill, restarts") {
+    World w(document(kFallback3));
+    Request r = request("r");
+    r.overrides.continuation = Continuation::continue_;
+    StartResult st = w.planner->start(r, &w.traffic, T0);
+    REQUIRE(st.attempts);
+    REQUIRE_FALSE(st.attempts->next(w.health, T0, w.rng).is_final());
+    st.attempts->report(http(500, "cut"), w.health, T0 + 10);
+    REQUIRE_FALSE(st.attempts->next(w.health, T0 + 10, w.rng).is_final());
+    const stream::ContinuationPlan plan = st.attempts->continue_stream(nullptr);
+    CHECK(plan.action == stream::ContinuationAction::restart);
+    CHECK(plan.reason == "no_partial_text");
+}
+
 TEST_CASE("disable_fallbacks keeps the request on its first target") {
     World w(document(kFallback3));
     Request r = request("r");

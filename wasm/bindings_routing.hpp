@@ -88,13 +88,15 @@ public:
     val decision_js() const;
     val report(val outcome, HealthState& health, val now);
     val info() const;
+    bool may_continue_stream() const { return attempts_.may_continue_stream(); }
+    // Attempts::continue_stream of the relay that failed (null: none).
+    val continue_stream(const StreamRelay* failed);
     std::string trail() const { return render_trail(attempts_.trail()); }
     val trail_entries() const;
     // What never changes for a target of this route (the JS wrapper caches it per route and target).
     val target_js() const;
 
 private:
-    double continuation_budget() const;
     Outcome outcome_from(const val& v, std::int64_t now) const;
     void put_target(val& o, const Attempt& a) const;
     val attempt_js(const Attempt& a) const;
@@ -148,6 +150,7 @@ public:
     explicit RelayHandle(stream::RelayOptions options) : Handle(kTag), relay_(std::move(options)) {}
 
     const FeedBlock* feed(std::string_view bytes);
+    const StreamRelay& relay() const { return relay_; }
 
     // Through Embind (bindings_routing_embind.cpp).
     // feed() for callers without the wire (and tests of the wire itself).

@@ -491,8 +491,12 @@ val AttemptsHandle::info() const {
     o.set("maxAttempts", attempts_.max_attempts());
     o.set("finished", attempts_.finished());
     o.set("continuation", str(to_string(attempts_.continuation())));
-    o.set("continuationBudget", continuation_budget());
+    o.set("continuationBudget", attempts_.continuation_budget());
     return o;
+}
+
+val AttemptsHandle::continue_stream(const StreamRelay* failed) {
+    return continuation_plan_js(attempts_.continue_stream(failed));
 }
 
 val AttemptsHandle::trail_entries() const {
@@ -509,13 +513,6 @@ val AttemptsHandle::trail_entries() const {
         out.call<void>("push", e);
     }
     return out;
-}
-
-double AttemptsHandle::continuation_budget() const {
-    const Config& c = core_->config;
-    if (const ResolvedRoute* r = c.find_route(attempts_.route_name()); r && !r->groups.empty())
-        return r->groups[0].policies.classes.continuation_budget;
-    return std::min(c.base_policies().classes.continuation_budget, c.server.continuation_budget);
 }
 
 Outcome AttemptsHandle::outcome_from(const val& v, std::int64_t now) const {
@@ -1027,6 +1024,12 @@ val attempts_report(Address a, val outcome, Address health, val now) {
 std::string attempts_trail(Address a) { auto* h = as<AttemptsHandle>(a); return h ? h->trail() : std::string(); }
 val attempts_trail_entries(Address a) { auto* h = as<AttemptsHandle>(a); return h ? h->trail_entries() : val::array(); }
 val attempts_info(Address a) { auto* h = as<AttemptsHandle>(a); return h ? h->info() : val::undefined(); }
+bool attempts_may_continue_stream(Address a) { auto* h = as<AttemptsHandle>(a); return h && h->may_continue_stream(); }
+val attempts_continue_stream(Address a, Address relay) {
+    auto* h = as<AttemptsHandle>(a);
+    const RelayHandle* r = as<RelayHandle>(relay);
+    return h ? h->continue_stream(r ? &r->relay() : nullptr) : val::undefined();
+}
 
 std::string health_serialize(Address a) { auto* h = as<HealthHandle>(a); return h ? h->state.to_json() : std::string(); }
 val health_merge(Address a, val text) { auto* h = as<HealthHandle>(a); return h ? h->merge(text) : val::undefined(); }
@@ -1103,6 +1106,8 @@ EMSCRIPTEN_BINDINGS(reroute_routing) {
     function("_attemptsReport", &attempts_report);
     function("_attemptsTrail", &attempts_trail);
     function("_attemptsTrailEntries", &attempts_trail_entries);
+    function("_attemptsMayContinueStream", &attempts_may_continue_stream);
+    function("_attemptsContinueStream", &attempts_continue_stream);
     function("_attemptsInfo", &attempts_info);
     function("_createHealth", &create_health);
     function("_healthSerialize", &health_serialize);

@@ -536,6 +536,20 @@ export interface Attempts {
   continuation(): ContinuationMode;
   /** Mid-stream fallbacks this request may make (route policy, clamped by the server). */
   continuationBudget(): number;
+  /**
+   * After a committed stream failed (II.5): whether the request goes on on another target (its
+   * continuation mode is not 'off' and its mid-stream budget is not spent). When true, take
+   * next(); for an attempt, continueStream() plans it.
+   */
+  mayContinueStream(): boolean;
+  /**
+   * The continuation onto the attempt next() handed out after a committed stream failed, from
+   * `failed` (the relay whose frames reached the client; undefined: none did) and that attempt's
+   * prefill support. Counts one mid-stream fallback unless the plan is `end_with_error` (reason
+   * `budget_spent` when mayContinueStream() is false or no attempt is in flight); after
+   * `end_with_error`, report the attempt `cancelled`.
+   */
+  continueStream(failed?: StreamRelay): ContinuationPlan;
   free(): void;
 }
 

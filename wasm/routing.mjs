@@ -192,6 +192,8 @@ export function makeRouting(core, raw, safetyNet) {
     next,
     report,
     trailJSON(address) { return JSON.stringify(core._attemptsTrailEntries(address)); },
+    mayContinueStream(address) { return core._attemptsMayContinueStream(address); },
+    continueStream(address, relay) { return core._attemptsContinueStream(address, addressOf(relay)); },
     attemptsMade: info('attemptsMade'),
     distinctTargetsTried: info('distinctTargetsTried'),
     deadlineAtMs: info('deadlineAtMs'),

@@ -490,6 +490,8 @@ struct Attempts::State {
     int max_attempts = kDefaultMaxAttempts;
     std::int64_t start_ms = 0, deadline_at = 0, min_attempt_ms = 0;
     Continuation continuation = Continuation::off;
+    int continuation_budget = 0;
+    int continuations = 0;  // mid-stream fallbacks made
     // Per target, in one allocation: the static verdict (ok or why never usable), progress and
     // the per-call availability memo.
     // The static verdict is worked out on first use (most requests look at a few targets only);
@@ -1103,6 +1105,24 @@ std::int64_t Attempts::deadline_at_ms() const noexcept { return s_ ? s_->deadlin
 int Attempts::max_attempts() const noexcept { return s_ ? s_->max_attempts : 0; }
 bool Attempts::finished() const noexcept { return !s_ || s_->final.has_value(); }
 Continuation Attempts::continuation() const noexcept { return s_ ? s_->continuation : Continuation::off; }
+int Attempts::continuation_budget() const noexcept { return s_ ? s_->continuation_budget : 0; }
+bool Attempts::may_continue_stream() const noexcept {
+    return s_ && s_->continuation != Continuation::off && s_->continuations < s_->continuation_budget;
+}
+
+stream::ContinuationPlan Attempts::continue_stream(const StreamRelay* failed) {
+    if (!may_continue_stream() || !s_->in_flight) {
+        stream::ContinuationPlan none;
+        none.reason = "budget_spent";
+        return none;
+    }
+    const Model* model = s_->route->targets[s_->current.target].model;
+    const bool prefill = model && model->capabilities.prefill;
+    stream::ContinuationPlan plan = failed ? stream::plan_continuation(s_->continuation, *failed, prefill)
+                                           : stream::plan_continuation(s_->continuation, "", false, false, prefill);
+    if (plan.action != stream::ContinuationAction::end_with_error) ++s_->continuations;
+    return plan;
+}
 std::string_view Attempts::route_name() const noexcept {
     return s_ && s_->route ? std::string_view(s_->route->route->name) : std::string_view();
 }
@@ -1153,6 +1173,7 @@ std::unique_ptr<Attempts::State> prepare(const Planner::Compiled& c, std::option
     if (o.continuation)
         s->continuation = continuation_rank(*o.continuation) <= continuation_rank(server.continuation) ? *o.continuation
                                                                                                        : server.continuation;
+    s->continuation_budget = rp.classes.continuation_budget;
     s->has_conversation = !req.conversation_id.empty();
     s->conversation = hash_text(req.conversation_id);
 

@@ -28,7 +28,6 @@ class StreamRun {
     this.clientGone = false;
     this.notices = [];          // pre-commit fallback events (bytes), sent at the commit point
     this.continuation = null;   // { next: RelayOptions, prefill?: string } after a mid-stream failure
-    this.midstreamUsed = 0;
     this.committedRelay = null; // the last relay whose frames reached the client
     this.relays = [];
   }
@@ -104,25 +103,20 @@ class StreamRun {
   }
 
   /**
-   * A committed stream failed. Continues when the request's continuation mode and mid-stream
-   * budget allow (the next attempt's relay gets the core's continuation plan); otherwise writes the
-   * core's error ending. Returns false when the stream has ended.
+   * A committed stream failed. Continues when the core says so (the request's continuation mode
+   * and mid-stream budget; the next attempt's relay gets the core's continuation plan);
+   * otherwise writes the core's error ending. Returns false when the stream has ended.
    */
   async continueAfter(failedAttempt, failure) {
-    const { api, rt, attempts } = this;
-    const mode = attempts.continuation();
-    if (mode !== 'off' && this.midstreamUsed < attempts.continuationBudget()) {
+    const { rt, attempts } = this;
+    if (attempts.mayContinueStream()) {
       const d = attempts.next(rt.health, Date.now(), seed());
       if (d.kind === 'final') {
         await this.endWithError(this.endingFromFinal(d, failedAttempt, failure));
         return false;
       }
-      const source = this.committedRelay;
-      const plan = source
-        ? source.planContinuation(mode, d.capabilities.prefill)
-        : api.planContinuation({ mode, partialText: '', unfinishedToolCall: false, hasToolCalls: false, nextSupportsPrefill: d.capabilities.prefill });
+      const plan = attempts.continueStream(this.committedRelay);
       if (plan.action !== 'end_with_error') {
-        this.midstreamUsed += 1;
         this.continuation = { next: plan.next ?? {}, prefill: plan.action === 'prefill' ? plan.prefillMessage : undefined };
         return true; // run() calls next() again and gets this same attempt (in flight)
       }

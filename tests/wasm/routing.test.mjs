@@ -404,6 +404,34 @@ test('strings feed as UTF-8, and a failure before the commit point discards what
   relay.free();
 });
 
+test('after a committed stream failed, the core decides whether it continues and counts it against the budget', () => {
+  const r = router();
+  const h = health();
+  const { attempts } = r.start({ route: 'chat', overrides: { continuation: 'continue' } }, T0);
+  assert.equal(attempts.continuationBudget(), 1);
+  attempts.next(h, T0);
+  const relay = reroute.createStreamRelay();
+  relay.feed(chunk({ ...head, choices: [{ index: 0, delta: { content: 'Partial answer' } }] }));
+  attempts.report({ ...relay.fail('timeout_idle'), durationMs: 12000 }, h, T0 + 12000);
+  assert.equal(attempts.mayContinueStream(), true);
+  const next = attempts.next(h, T0 + 12000);
+  assert.equal(next.kind, 'attempt');
+  const plan = attempts.continueStream(relay);
+  assert.equal(plan.action, next.capabilities.prefill ? 'prefill' : 'restart');
+  assert.deepEqual(plan, relay.planContinuation('continue', next.capabilities.prefill), 'the plan of the relay for that target');
+  attempts.report({ kind: 'stream_truncated', durationMs: 10 }, h, T0 + 12010);
+  assert.equal(attempts.mayContinueStream(), false, 'the one mid-stream fallback is spent');
+  const off = r.start({ route: 'chat' }, T0);
+  off.attempts.next(h, T0);
+  off.attempts.report({ kind: 'stream_truncated', durationMs: 10 }, h, T0 + 10);
+  assert.equal(off.attempts.mayContinueStream(), false, 'continuation off');
+  off.attempts.free();
+  relay.free();
+  attempts.free();
+  r.free();
+  h.free();
+});
+
 test('a mid-stream failure ends with an error chunk and the envelope, never [DONE]; the plan continues', () => {
   const r = router();
   const h = health();
@@ -497,6 +525,7 @@ test('no exception for garbage inputs anywhere in the API', () => {
         started.attempts.next(h, T0, g);
         started.attempts.report(g, h, g);
         started.attempts.trail();
+        started.attempts.continueStream(g);
         started.attempts.free();
       } else {
         assert.equal(started.status, 400);

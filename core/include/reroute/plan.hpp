@@ -42,6 +42,7 @@
 #include "reroute/retry.hpp"
 #include "reroute/retry_hint.hpp"
 #include "reroute/rng.hpp"
+#include "reroute/stream.hpp"
 
 namespace reroute {
 
@@ -277,6 +278,17 @@ public:
     int max_attempts() const noexcept;
     bool finished() const noexcept;
     Continuation continuation() const noexcept;  // after clamping by the server ceiling
+    // Mid-stream fallbacks this request may make (the route's continuation_budget, clamped).
+    int continuation_budget() const noexcept;
+    // After a committed stream failed (II.5): whether the request goes on on another target (its
+    // continuation mode is not off and its mid-stream budget is not spent). When it does, the
+    // caller takes next() and, for an attempt, continue_stream().
+    bool may_continue_stream() const noexcept;
+    // The continuation of a committed stream that failed onto the attempt next() handed out after
+    // it, from the failed stream `failed` (null: none of its frames reached the client) and that
+    // attempt's prefill capability. Counts one mid-stream fallback unless the plan ends with the
+    // error (reason budget_spent when may_continue_stream() is false or nothing is in flight).
+    stream::ContinuationPlan continue_stream(const StreamRelay* failed);
     // The route name or provider:model ref this request runs on.
     std::string_view route_name() const noexcept;
 

@@ -250,7 +250,7 @@ std::string_view to_string(ContinuationAction action) noexcept;
 struct ContinuationPlan {
     ContinuationAction action = ContinuationAction::end_with_error;
     // continuation_off | restart_requested | unfinished_tool_call | tool_calls_in_partial |
-    // no_partial_text | prefill_unsupported | prefill
+    // no_partial_text | prefill_unsupported | prefill; budget_spent (Attempts::continue_stream)
     std::string_view reason;
     // prefill: the message the gateway appends to the next request's `messages`:
     // {"role":"assistant","content":<partial text>}
