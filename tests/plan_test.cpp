@@ -395,6 +395,48 @@ TEST_CASE("the retry budget refuses same-target retries beyond max(3, 20 %)") {
 
 // ---- request filters --------------------------------------------------------------------------
 
+// ---- request facts ----------------------------------------------------------------------------
+
+TEST_CASE("body facts: the prompt estimate is a quarter of the messages' text, in JavaScript characters") {
+    Request r;
+    read_body_facts(R"({"messages":[{"role":"system","content":"abcd"},
+        {"role":"user","content":[{"type":"text","text":"ab\n"},{"type":"image_url","image_url":{"url":"x"}}]},
+        {"role":"user","content":"\u00e9\ud83d\ude00"}]})", r);
+    CHECK(r.prompt_tokens == 3);  // 4 + 3 + 3 (é one unit, the emoji two) = 10 -> ceil(10 / 4)
+    CHECK(r.needs_vision);
+    CHECK_FALSE(r.needs_tools);
+}
+
+TEST_CASE("body facts: tools are needed when the tools array has an item") {
+    Request r;
+    read_body_facts(R"({"tools":[ ]})", r);
+    CHECK_FALSE(r.needs_tools);
+    read_body_facts(R"({"tools":[{"type":"function"}]})", r);
+    CHECK(r.needs_tools);
+}
+
+TEST_CASE("body facts: max_completion_tokens, else max_tokens, when a positive number") {
+    Request r;
+    read_body_facts(R"({"max_tokens":100,"max_completion_tokens":50})", r);
+    CHECK(r.max_output_tokens == 50);
+    read_body_facts(R"({"max_tokens":100,"max_completion_tokens":null})", r);
+    CHECK(r.max_output_tokens == 100);
+    read_body_facts(R"({"max_tokens":0})", r);
+    CHECK_FALSE(r.max_output_tokens);
+    read_body_facts(R"({"max_completion_tokens":"many","max_tokens":100})", r);
+    CHECK_FALSE(r.max_output_tokens);
+}
+
+TEST_CASE("body facts: a body that is not a JSON object changes nothing") {
+    Request r;
+    r.prompt_tokens = 7;
+    r.needs_tools = true;
+    read_body_facts("[1]", r);
+    read_body_facts("{\"messages\":", r);
+    CHECK(r.prompt_tokens == 7);
+    CHECK(r.needs_tools);
+}
+
 // ---- mid-stream continuation (II.5) ---------------------------------------------------------
 
 TEST_CASE("a committed stream that failed continues on the next attempt while the mid-stream budget lasts") {

@@ -141,22 +141,27 @@ EMSCRIPTEN_KEEPALIVE std::uint32_t rr_router_route(std::uintptr_t router, std::u
     return index ? static_cast<std::uint32_t>(*index) + 1 : 0;
 }
 
-// Router.start without overrides on the route at `route` (rr_router_route); the conversation id
-// is the first `conversation_len` bytes of the io buffer. max_output < 0: absent. flags: bit 0
-// tools, bit 1 vision. Returns the attempts handle, or 0 when the request has problems (the
-// caller then asks the Embind path for them).
+// Router.start without overrides on the route at `route` (rr_router_route). The io buffer holds
+// the request body (`body_len` bytes; 0: none), then the conversation id (`conversation_len`
+// bytes). With a body, the core reads the request's facts from it; without, they are the
+// arguments: max_output < 0 absent, flags bit 0 tools, bit 1 vision. Returns the attempts
+// handle, or 0 when the request has problems (the caller then asks the Embind path for them).
 EMSCRIPTEN_KEEPALIVE std::uintptr_t rr_router_start(std::uintptr_t router, std::uint32_t route, double now,
                                                     double prompt_tokens, double max_output, int flags, double seed,
-                                                    std::uint32_t conversation_len) {
+                                                    std::uint32_t body_len, std::uint32_t conversation_len) {
     using namespace reroute::wasm_routing;
     auto* h = as<RouterHandle>(router);
-    if (!h || conversation_len > g_io.size()) return 0;
+    if (!h || body_len > g_io.size() || conversation_len > g_io.size() - body_len) return 0;
     reroute::Request req;
-    req.conversation_id.assign(g_io.data(), conversation_len);
-    if (std::isfinite(prompt_tokens) && prompt_tokens > 0) req.prompt_tokens = static_cast<std::int64_t>(std::min(prompt_tokens, 9.0e15));
-    if (std::isfinite(max_output) && max_output >= 0) req.max_output_tokens = static_cast<std::int64_t>(std::min(max_output, 9.0e15));
-    req.needs_tools = (flags & 1) != 0;
-    req.needs_vision = (flags & 2) != 0;
+    req.conversation_id.assign(g_io.data() + body_len, conversation_len);
+    if (body_len > 0) {
+        reroute::read_body_facts(std::string_view(g_io.data(), body_len), req);
+    } else {
+        if (std::isfinite(prompt_tokens) && prompt_tokens > 0) req.prompt_tokens = static_cast<std::int64_t>(std::min(prompt_tokens, 9.0e15));
+        if (std::isfinite(max_output) && max_output >= 0) req.max_output_tokens = static_cast<std::int64_t>(std::min(max_output, 9.0e15));
+        req.needs_tools = (flags & 1) != 0;
+        req.needs_vision = (flags & 2) != 0;
+    }
     std::vector<reroute::Problem> problems;
     const double t = std::isfinite(now) ? std::floor(now) : 0;
     return reinterpret_cast<std::uintptr_t>(h->start_request(route, req, static_cast<std::int64_t>(t),

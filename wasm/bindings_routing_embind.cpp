@@ -313,6 +313,8 @@ Request request_from(const val& r, std::vector<Problem>& problems) {
     if (auto m = number_member(r, "maxOutputTokens"); m && *m >= 0) req.max_output_tokens = static_cast<std::int64_t>(std::min(*m, 9.0e15));
     req.needs_tools = bool_member(r, "needsTools");
     req.needs_vision = bool_member(r, "needsVision");
+    // The JS wrapper turns a body (text, bytes or object) into its JSON text.
+    if (auto body = string_member(r, "bodyText")) read_body_facts(*body, req);
     req.overrides_path = string_member(r, "overridesPath").value_or("/reroute");
     // The JS wrapper turns an overrides object into its JSON text (overridesText); a value that
     // JSON cannot carry arrives as overridesInvalid.

@@ -261,6 +261,12 @@ export interface RouteRequest {
   needsTools?: boolean;
   needsVision?: boolean;
   /**
+   * The client's chat-completions body (its JSON text, UTF-8 bytes, or the parsed object). When
+   * present, the core reads `promptTokens` (a quarter of the messages' text), `maxOutputTokens`,
+   * `needsTools` and `needsVision` from it instead of the members above.
+   */
+  body?: string | Uint8Array | object;
+  /**
    * The request body's overrides object as received (any JSON value, or its JSON text): validated
    * in the core, unknown members and wrong types are `request.*` problems (status 400).
    */

@@ -74,17 +74,43 @@ export function makeRouting(core, raw, safetyNet) {
     }
     return io;
   }
+  // Writes `value` (text, or bytes: a Uint8Array, another view or an ArrayBuffer) into the io
+  // buffer at `offset`, keeping what is before it; returns its length in bytes (0 for anything else).
+  function toIo(value, offset) {
+    if (typeof value === 'string') {
+      const capacity = value.length * 3;
+      const at = ioBuffer(offset + capacity) + offset;
+      return encoder.encodeInto(value, raw.u8().subarray(at, at + capacity)).written;
+    }
+    if (!(value instanceof ArrayBuffer || ArrayBuffer.isView(value))) return 0;
+    const view = value instanceof Uint8Array ? value
+      : value instanceof ArrayBuffer ? new Uint8Array(value) : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+    raw.u8().set(view, ioBuffer(offset + view.length) + offset);
+    return view.length;
+  }
   function readString(ptr, length) {
     return decoder.decode(raw.u8().subarray(ptr, ptr + length));
   }
 
-  // The request as the core reads it: the overrides value travels as JSON text.
+  // The request as the core reads it: the overrides value and the body travel as JSON text.
   function request(r) {
     if (r === null || typeof r !== 'object') return r;
+    const out = { ...r };
+    const body = bodyText(r.body);
+    if (body !== undefined) out.bodyText = body;
     const overrides = r.overrides;
-    if (overrides === undefined || overrides === null) return r;
+    if (overrides === undefined || overrides === null) return out;
     const text = jsonText(overrides);
-    return typeof text === 'string' ? { ...r, overridesText: text } : { ...r, overridesInvalid: true };
+    if (typeof text === 'string') out.overridesText = text;
+    else out.overridesInvalid = true;
+    return out;
+  }
+  // A body as the io buffer takes it: text or bytes as they are, a parsed body as its JSON text.
+  const bodyIo = (body) => (typeof body === 'string' || body instanceof ArrayBuffer || ArrayBuffer.isView(body) ? body
+    : body === undefined || body === null ? undefined : jsonText(body));
+  function bodyText(body) {
+    const value = bodyIo(body);
+    return value === undefined || typeof value === 'string' ? value : decoder.decode(value);
   }
   function jsonText(value) {
     if (typeof value === 'string') return value;
@@ -208,9 +234,7 @@ export function makeRouting(core, raw, safetyNet) {
   function routeOf(router, address, name) {
     let route = router.data.get(name);
     if (route === undefined) {
-      const capacity = name.length * 3;
-      const at = ioBuffer(capacity);
-      const index = raw.rr_router_route(address, encoder.encodeInto(name, raw.u8().subarray(at, at + capacity)).written) - 1;
+      const index = raw.rr_router_route(address, toIo(name, 0)) - 1;
       if (index < 0) return undefined;
       router.data.set(name, route = { index, targets: [] });
     }
@@ -222,17 +246,13 @@ export function makeRouting(core, raw, safetyNet) {
       && (req.conversationId === undefined || typeof req.conversationId === 'string')) {
       const route = routeOf(this, address, req.route);
       if (route !== undefined) {
-        const conversation = req.conversationId;
-        let conversationLength = 0;
-        if (conversation !== undefined && conversation !== '') {
-          const capacity = conversation.length * 3;
-          const at = ioBuffer(capacity);
-          conversationLength = encoder.encodeInto(conversation, raw.u8().subarray(at, at + capacity)).written;
-        }
+        const body = bodyIo(req.body);
+        const bodyLength = body === undefined ? 0 : toIo(body, 0);
+        const conversationLength = req.conversationId ? toIo(req.conversationId, bodyLength) : 0;
         const max = typeof req.maxOutputTokens === 'number' ? req.maxOutputTokens : -1;
         const flags = (req.needsTools === true ? 1 : 0) | (req.needsVision === true ? 2 : 0);
         const attempts = raw.rr_router_start(address, route.index, number(nowMs), number(req.promptTokens), max, flags,
-          number(req.seed), conversationLength);
+          number(req.seed), bodyLength, conversationLength);
         if (attempts) return { ok: true, attempts: adopt(Attempts, attempts, route.targets) };
       }
     }
@@ -248,17 +268,7 @@ export function makeRouting(core, raw, safetyNet) {
   // The relay's byte wire: chunk bytes go into the io buffer, the result comes back as flags and a
   // span of the core's memory, copied out with slice().
   function feed(address, bytes) {
-    let length = 0;
-    if (typeof bytes === 'string') {
-      const capacity = bytes.length * 3;
-      const at = ioBuffer(capacity);
-      length = encoder.encodeInto(bytes, raw.u8().subarray(at, at + capacity)).written;
-    } else if (bytes instanceof Uint8Array || bytes instanceof ArrayBuffer || ArrayBuffer.isView(bytes)) {
-      const view = bytes instanceof Uint8Array ? bytes
-        : bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      length = view.length;
-      raw.u8().set(view, ioBuffer(length));
-    }
+    const length = toIo(bytes, 0);
     const block = raw.rr_relay_feed(address, length) >>> 2;
     const u32 = raw.u32();
     const flags = u32[block];

@@ -199,6 +199,72 @@ double rendezvous(std::uint64_t conversation, std::uint64_t key, double weight) 
 
 }  // namespace
 
+// ---- request facts --------------------------------------------------------------------------
+
+namespace {
+
+// JavaScript's length of UTF-8 text: one unit per code point, two above U+FFFF.
+std::size_t utf16_length(std::string_view utf8) noexcept {
+    std::size_t n = 0;
+    for (const char c : utf8) {
+        const auto b = static_cast<unsigned char>(c);
+        n += (b & 0xC0) != 0x80;
+        n += b >= 0xF0;
+    }
+    return n;
+}
+
+// `value` (JSON text) is an array with at least one item.
+bool non_empty_array(std::string_view value) noexcept {
+    if (value.empty() || value[0] != '[') return false;
+    const auto first = value.find_first_not_of(" \t\r\n", 1);
+    return first != std::string_view::npos && value[first] != ']';
+}
+
+bool is_image_part(std::string_view type) noexcept {
+    return type == "image_url" || type == "input_image" || type == "image";
+}
+
+}  // namespace
+
+void read_body_facts(std::string_view body, Request& req) {
+    std::string_view messages, tools, max_completion, max_tokens;
+    const auto kind = json::scan(body, [&](std::string_view key, std::string_view value) {
+        if (key == "messages") messages = value;
+        else if (key == "tools") tools = value;
+        else if (key == "max_completion_tokens") max_completion = value;
+        else if (key == "max_tokens") max_tokens = value;
+    });
+    if (kind != json::Kind::object) return;
+    std::size_t chars = 0;
+    bool vision = false;
+    if (const auto list = json::parse(messages); list && list->kind == json::Kind::array) {
+        for (const json::Value& m : list->items) {
+            const json::Value* content = m.is_object() ? m.find("content") : nullptr;
+            if (!content) continue;
+            if (content->is_string()) {
+                chars += utf16_length(content->string);
+            } else if (content->kind == json::Kind::array) {
+                for (const json::Value& part : content->items) {
+                    if (!part.is_object()) continue;
+                    if (const json::Value* text = part.find("text"); text && text->is_string()) chars += utf16_length(text->string);
+                    if (const json::Value* type = part.find("type"); type && type->is_string() && is_image_part(type->string))
+                        vision = true;
+                }
+            }
+        }
+    }
+    req.prompt_tokens = static_cast<std::int64_t>((chars + 3) / 4);
+    req.needs_vision = vision;
+    req.needs_tools = non_empty_array(tools);
+    std::optional<json::Value> max;
+    if (!max_completion.empty()) max = json::parse(max_completion);
+    if ((!max || max->kind == json::Kind::null) && !max_tokens.empty()) max = json::parse(max_tokens);
+    req.max_output_tokens.reset();
+    if (max && max->is_number() && std::isfinite(max->number) && max->number > 0)
+        req.max_output_tokens = static_cast<std::int64_t>(std::min(max->number, 9.0e15));
+}
+
 // ---- trail --------------------------------------------------------------------------------
 
 namespace {

@@ -9,30 +9,12 @@ import { MAX_ERROR_BODY, UpstreamCall, readBody, upstreamRequest } from './upstr
 
 let requestCounter = 0;
 
-/** The RouteRequest the core plans from (facts of the body; the core validates overrides). */
-export function routeRequest(body, request) {
-  const messages = Array.isArray(body.messages) ? body.messages : [];
-  let chars = 0;
-  let vision = false;
-  for (const m of messages) {
-    if (typeof m?.content === 'string') chars += m.content.length;
-    else if (Array.isArray(m?.content)) {
-      for (const part of m.content) {
-        if (typeof part?.text === 'string') chars += part.text.length;
-        if (part?.type === 'image_url' || part?.type === 'input_image' || part?.type === 'image') vision = true;
-      }
-    }
-  }
-  const maxOut = body.max_completion_tokens ?? body.max_tokens;
-  const out = {
-    route: typeof body.model === 'string' ? body.model : '',
-    promptTokens: Math.ceil(chars / 4),
-    needsTools: Array.isArray(body.tools) && body.tools.length > 0,
-    needsVision: vision,
-    overridesPath: '/reroute',
-    seed: seed(),
-  };
-  if (typeof maxOut === 'number' && Number.isFinite(maxOut) && maxOut > 0) out.maxOutputTokens = maxOut;
+/**
+ * The RouteRequest the core plans from: the core reads the planning facts from the body (`text`,
+ * the body as received, when the caller has it; else the parsed body) and validates the overrides.
+ */
+export function routeRequest(body, request, text = body) {
+  const out = { route: typeof body.model === 'string' ? body.model : '', body: text, overridesPath: '/reroute', seed: seed() };
   if (body.reroute !== undefined) out.overrides = body.reroute;
   const conversation = request.headers.get('x-reroute-conversation') ?? request.headers.get('x-conversation-id');
   if (conversation) out.conversationId = conversation;
@@ -83,9 +65,10 @@ export async function handleChat(request, env, ctx, rt, sync) {
   const t0 = Date.now();
   const api = rt.api;
   if (!rt.router) return problemsResponse(rt.problems, 503);
+  const text = await request.text();
   let body;
   try {
-    body = JSON.parse(await request.text());
+    body = JSON.parse(text);
   } catch {
     return errorResponse(400, 'The request body is not valid JSON.', 'invalid_json');
   }
@@ -105,7 +88,7 @@ export async function handleChat(request, env, ctx, rt, sync) {
     }
   }
 
-  const started = rt.router.start(routeRequest(body, request), Date.now());
+  const started = rt.router.start(routeRequest(body, request, text), Date.now());
   if (!started.ok) return problemsResponse(started.problems, started.status ?? 400);
   const attempts = started.attempts;
   const { reroute: _overrides, ...rest } = body;

@@ -130,6 +130,26 @@ test('bad overrides are a 400 naming each JSON path; good ones are clamped by th
   r.free();
 });
 
+test('the core reads the planning facts from the request body: text, bytes or the parsed object', () => {
+  const r = router();
+  const h = health();
+  const question = { type: 'text', text: 'what is this?' };
+  const image = { model: 'chat', messages: [{ role: 'user', content: [question, { type: 'image_url', image_url: { url: 'data:,' } }] }] };
+  const plain = { model: 'chat', messages: [{ role: 'user', content: [question] }] };
+  const forms = (body) => [JSON.stringify(body), new TextEncoder().encode(JSON.stringify(body)), body];
+  for (const overrides of [undefined, { max_attempts: 2 }]) { // the raw start and the Embind one
+    for (const [body, kind] of [...forms(image).map((b) => [b, 'final']), ...forms(plain).map((b) => [b, 'attempt'])]) {
+      const { attempts } = r.start({ route: 'chat', body, overrides, needsVision: false }, T0);
+      assert.equal(attempts.next(h, T0).kind, kind, 'no target of the route has vision');
+      attempts.free();
+    }
+  }
+  const { plan } = r.explain({ route: 'chat', body: image }, h, T0);
+  assert.deepEqual(plan.map((p) => p.reason), ['capability_missing', 'capability_missing', 'capability_missing'], 'two keys on or:a, one on oa:gpt');
+  r.free();
+  h.free();
+});
+
 test('a request fails over on an HTTP error classified in the core, and ends with served-by and trail', () => {
   const r = router();
   const h = health();

@@ -77,6 +77,14 @@ struct Request {
     std::string overrides_path;   // JSON Pointer of the overrides object, prefixed to problem paths
 };
 
+// The planning facts of an OpenAI-style chat-completions body, into `req`: prompt_tokens, the
+// estimate ceil(characters of the messages' text / 4) (string contents and text parts, counted
+// in UTF-16 units like JavaScript's length), needs_tools (a non-empty `tools` array),
+// needs_vision (a content part of type image_url, input_image or image) and max_output_tokens
+// (max_completion_tokens when present, else max_tokens; kept when a positive number). A body that
+// is not a JSON object leaves `req` as it is.
+void read_body_facts(std::string_view body, Request& req);
+
 // Reads the overrides object of a request body (members disable_fallbacks, max_attempts,
 // deadline_ms, allowed_providers, allowed_models, continuation). Problems carry paths under
 // `base_path` (a JSON Pointer such as "/reroute"). Unknown members are problems too.
