@@ -74,6 +74,14 @@ AttemptsHandle* RouterHandle::start_request(std::optional<std::size_t> route, co
     return new AttemptsHandle(core_, std::move(*st.attempts), static_cast<std::uint64_t>(static_cast<std::int64_t>(seed)));
 }
 
+const std::string& AttemptsHandle::trail_text() {
+    if (attempts_.trail().size() != trail_entries_) {
+        trail_ = render_trail(attempts_.trail());
+        trail_entries_ = attempts_.trail().size();
+    }
+    return trail_;
+}
+
 const FeedBlock* RelayHandle::feed(std::string_view bytes) {
     step_ = relay_.feed(bytes);
     block_.flags = (step_.committed ? 1u : 0u) | (step_.done ? 2u : 0u) | (step_.failure ? 4u : 0u);
@@ -96,14 +104,19 @@ struct DecisionBlock {
     double wait_ms, start_ms, deadline_at_ms, connect_ms, first_token_ms, idle_ms;
     // kind 1 (final); reason above; flags bit 3: retry_after_ms present
     std::uint32_t ok, code_plus_one, status, attempts, tried, served_by_plus_one;
-    std::uint32_t envelope_ptr, envelope_len, message_ptr, message_len, pad2, pad3;
+    std::uint32_t envelope_ptr, envelope_len, message_ptr, message_len;
+    std::uint32_t trail_ptr, trail_len;  // both kinds: x-reroute-fallbacks so far (render_trail)
     double retry_after_ms;
 };
 static_assert(offsetof(DecisionBlock, wait_ms) == 32 && offsetof(DecisionBlock, ok) == 80 &&
               offsetof(DecisionBlock, retry_after_ms) == 128, "routing.mjs reads this layout");
 DecisionBlock g_decision;
+std::optional<reroute::stream::Failure> g_completion_failure;
 
 }  // namespace
+
+const std::optional<stream::Failure>& last_completion_failure() { return g_completion_failure; }
+
 }  // namespace reroute::wasm_routing
 
 extern "C" {
@@ -183,6 +196,9 @@ EMSCRIPTEN_KEEPALIVE const void* rr_attempts_next(std::uintptr_t attempts, std::
     const double t = std::isfinite(now) ? std::floor(now) : 0;
     const auto kind = h->step(health_at(health), static_cast<std::int64_t>(t),
                               has_seed && std::isfinite(seed) ? std::optional<double>(seed) : std::nullopt);
+    const std::string& trail = h->trail_text();
+    b.trail_ptr = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(trail.data()));
+    b.trail_len = static_cast<std::uint32_t>(trail.size());
     if (kind == reroute::Decision::Kind::final) {
         const reroute::Final& f = h->final();
         b.kind = 1;
@@ -223,6 +239,15 @@ EMSCRIPTEN_KEEPALIVE const void* rr_attempts_next(std::uintptr_t attempts, std::
     b.first_token_ms = static_cast<double>(a.timeouts.first_token_ms);
     b.idle_ms = static_cast<double>(a.timeouts.idle_ms);
     return &b;
+}
+
+// The answer check of a 2xx non-streaming body (stream::check_completion_body), the first `len`
+// bytes of the io buffer: 1 when it is an answer; 0 when it failed, the failure then kept for
+// last_completion_failure().
+EMSCRIPTEN_KEEPALIVE int rr_check_completion(std::uint32_t len) {
+    using namespace reroute::wasm_routing;
+    g_completion_failure = reroute::stream::check_completion_body(std::string_view(g_io.data(), std::min<std::size_t>(len, g_io.size()))).failure;
+    return g_completion_failure ? 0 : 1;
 }
 
 // Attempts.report of an outcome without text (kind, code, hint, duration, bytes). kind: index of

@@ -79,6 +79,8 @@ public:
     void final_texts(const Final& f);
     const std::string& envelope() const noexcept { return envelope_; }
     const std::string& sentence() const noexcept { return sentence_; }
+    // render_trail of the trail so far (rendered again only when it grew), for the raw wire.
+    const std::string& trail_text();
     std::size_t distinct() const noexcept { return attempts_.distinct_targets_tried(); }
     std::optional<std::size_t> last_target() const noexcept {
         return attempts_.attempts_made() ? std::optional<std::size_t>(attempts_.last_attempt().target) : std::nullopt;
@@ -111,7 +113,8 @@ private:
     Decision::Kind kind_ = Decision::Kind::final;  // of the last step
     std::optional<Final> final_;
     mutable std::optional<Attempt> last_;  // the last attempt with its texts, filled by last()
-    std::string envelope_, sentence_;
+    std::string envelope_, sentence_, trail_;
+    std::size_t trail_entries_ = 0;  // in trail_
     bool in_flight_ = false;
 };
 
@@ -137,6 +140,9 @@ public:
 private:
     std::shared_ptr<RouterCore> core_;
 };
+
+// The failure of the last rr_check_completion (nullopt: the body was an answer).
+const std::optional<stream::Failure>& last_completion_failure();
 
 // Result of the last feed, read by the wire in routing.mjs (keep the layout in step).
 struct FeedBlock {

@@ -466,7 +466,9 @@ val HealthHandle::clear_bench(val resource, val now) {
 }
 
 val AttemptsHandle::decision_js() const {
-    return kind_ == Decision::Kind::attempt ? attempt_js(*last()) : final_js(final_ ? *final_ : Final{});
+    val o = kind_ == Decision::Kind::attempt ? attempt_js(*last()) : final_js(final_ ? *final_ : Final{});
+    if (!attempts_.trail().empty()) o.set("trail", trail());
+    return o;
 }
 
 val AttemptsHandle::report(val outcome, HealthState& health, val now_v) {
@@ -986,6 +988,11 @@ val check_completion_body_js(val body) {
     if (c.failure) o.set("failure", failure_js(*c.failure));
     return o;
 }
+val completion_failure() {
+    const auto& f = last_completion_failure();
+    return f ? failure_js(*f) : val::undefined();
+}
+
 val plan_continuation_js(val input) {
     const auto mode = parse_continuation(string_member(input, "mode").value_or("off")).value_or(Continuation::off);
     return continuation_plan_js(stream::plan_continuation(mode, string_member(input, "partialText").value_or(""),
@@ -1148,5 +1155,6 @@ EMSCRIPTEN_BINDINGS(reroute_routing) {
     function("restartEvent", &restart_event_js);
     function("trailEvent", &trail_event_js);
     function("checkCompletionBody", &check_completion_body_js);
+    function("_completionFailure", &completion_failure);
     function("planContinuation", &plan_continuation_js);
 }

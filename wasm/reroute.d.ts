@@ -425,6 +425,8 @@ export interface AttemptDecision {
   /** `[MODEL_FALLBACK]` notice content when this attempt switches away from a failed target:
    *  send `fallbackEvent(notice)` (streams) before this attempt's first content. */
   notice?: string;
+  /** `x-reroute-fallbacks` value of the failures so far (as `Attempts.trail()`); absent when none. */
+  trail?: string;
 }
 
 export interface ServedBy {
@@ -464,6 +466,8 @@ export interface FinalDecision {
   tried: number;
   /** On success: which target served. */
   servedBy?: ServedBy;
+  /** `x-reroute-fallbacks` value (as `Attempts.trail()`); absent when no attempt failed. */
+  trail?: string;
 }
 
 export type Decision = AttemptDecision | FinalDecision;
@@ -797,6 +801,11 @@ export interface RerouteRouting {
   trailEvent(trailJson: string): Uint8Array;
   /** A non-streaming 2xx body: an answer, or the failure to report (II.4). */
   checkCompletionBody(body: string | Uint8Array): BodyCheck;
+  /**
+   * `checkCompletionBody(body).failure`, without the answer's model and usage: the per-request
+   * check (the body crosses as bytes, an object comes back only for a failure).
+   */
+  completionFailure(body: string | Uint8Array): StreamFailure | undefined;
   planContinuation(input: {
     mode: ContinuationMode;
     partialText: string;

@@ -129,7 +129,7 @@ export function makeRouting(core, raw, safetyNet) {
   // Decision block of rr_attempts_next (DecisionBlock): u32 kind, target, number, reason, flags,
   // notice ptr, notice length, pad; f64 waitMs, startMs, deadlineAtMs, connectMs, firstTokenMs,
   // idleMs; then for a final u32 ok, code + 1, status, attempts, tried, servedBy + 1, envelope
-  // ptr/len, message ptr/len, pad, pad; f64 retryAfterMs.
+  // ptr/len, message ptr/len; for both kinds trail ptr/len; f64 retryAfterMs.
   function next(address, health, nowMs, seed) {
     const hasSeed = typeof seed === 'number' ? 1 : 0;
     const block = raw.rr_attempts_next(address, addressOf(health), number(nowMs), hasSeed, hasSeed ? seed : 0);
@@ -153,6 +153,7 @@ export function makeRouting(core, raw, safetyNet) {
     };
     if (t.credentialEnv !== undefined) decision.credentialEnv = t.credentialEnv;
     if (flags & 4) decision.notice = readString(u32[at + 5], u32[at + 6]);
+    if (u32[at + 31]) decision.trail = readString(u32[at + 30], u32[at + 31]);
     return decision;
   }
   function final(attempts, address, block) {
@@ -173,6 +174,7 @@ export function makeRouting(core, raw, safetyNet) {
       decision.retryAfterMs = ms;
       decision.retryAfter = String(Math.ceil(Math.max(0, ms) / 1000));
     }
+    if (u32[at + 31]) decision.trail = readString(u32[at + 30], u32[at + 31]);
     decision.attempts = u32[at + 23];
     decision.tried = u32[at + 24];
     const served = u32[at + 25];
@@ -311,5 +313,8 @@ export function makeRouting(core, raw, safetyNet) {
       return result;
     },
     createStreamRelay(options) { return adopt(StreamRelay, core._createStreamRelay(options)); },
+    // The answer check of rr_check_completion: the body goes through the io buffer and only a
+    // failure comes back as an object.
+    completionFailure(body) { return raw.rr_check_completion(toIo(body, 0)) ? undefined : core._completionFailure(); },
   };
 }

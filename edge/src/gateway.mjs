@@ -35,11 +35,10 @@ export function attemptBody(api, rctx, rest, d, prefillMessage) {
 }
 
 /** Headers every answer carries (II.12). */
-export function rerouteHeaders(ctx, attempts, { attemptsMade, servedBy, attempt }) {
+export function rerouteHeaders(ctx, { attemptsMade, servedBy, trail, attempt }) {
   const h = new Headers();
   if (ctx.reasoning) reasoningHeaders(h, ctx.reasoning, attempt);
   h.set('x-reroute-attempts', String(attemptsMade));
-  const trail = attempts.trail();
   if (trail) h.set('x-reroute-fallbacks', trail);
   if (servedBy) h.set('x-reroute-served-by', servedBy);
   const overhead = Math.max(0, Date.now() - ctx.t0 - ctx.upstreamMs - ctx.waitedMs);
@@ -50,9 +49,9 @@ export function rerouteHeaders(ctx, attempts, { attemptsMade, servedBy, attempt 
 }
 
 /** The response of a final decision that is not a success (II.2). */
-export function finalFailureResponse(ctx, attempts, final) {
+export function finalFailureResponse(ctx, final) {
   if (final.status === 499) return new Response(null, { status: 499 });
-  const h = rerouteHeaders(ctx, attempts, { attemptsMade: final.attempts });
+  const h = rerouteHeaders(ctx, { attemptsMade: final.attempts, trail: final.trail });
   h.set('content-type', 'application/json');
   if (final.retryAfter) h.set('retry-after', final.retryAfter);
   return new Response(final.errorBody ?? JSON.stringify({ error: { message: final.message ?? 'error', type: final.code, code: final.code } }), {
@@ -114,9 +113,9 @@ async function completeChat({ api, rt, sync, env, ctx, attempts, rest, rctx }) {
     const d = attempts.next(rt.health, Date.now(), seed());
     if (d.kind === 'final') {
       logRequest(rctx, { status: d.status, reason: d.reason, code: d.code, attempts: d.attempts, tried: d.tried, ms: Date.now() - rctx.t0 });
-      if (!d.ok || !served) return finalFailureResponse(rctx, attempts, d);
+      if (!d.ok || !served) return finalFailureResponse(rctx, d);
       if (rctx.reasoning) learnTurn(api, env, ctx, rctx.reasoning, served.attempt, responseFacts(served.bytes));
-      const h = rerouteHeaders(rctx, attempts, { attemptsMade: d.attempts, servedBy: served.attempt.servedBy, attempt: served.attempt });
+      const h = rerouteHeaders(rctx, { attemptsMade: d.attempts, servedBy: served.attempt.servedBy, trail: d.trail, attempt: served.attempt });
       h.set('content-type', served.contentType || 'application/json');
       return new Response(served.bytes, { status: served.status, headers: h });
     }
@@ -169,8 +168,8 @@ export async function attemptOnce(api, rt, d, bodyText, rctx) {
     return { status: res.status, outcome: await call.transportOutcome(err, { responded: true }) };
   }
   call.done();
-  const check = api.checkCompletionBody(read.bytes);
+  const failure = api.completionFailure(read.bytes);
   const timing = { durationMs: call.durationMs(), bytesReceived: call.bytes };
-  if (!check.ok) return { status: res.status, outcome: { ...check.failure, ...timing } };
+  if (failure) return { status: res.status, outcome: { ...failure, ...timing } };
   return { status: res.status, bytes: read.bytes, contentType: res.headers.get('content-type'), outcome: { kind: 'success', ...timing } };
 }

@@ -38,7 +38,7 @@ class StreamRun {
     // costs a queue, promises and a pull per chunk).
     const { readable, writable } = new IdentityTransformStream();
     this.writer = writable.getWriter();
-    const h = rerouteHeaders(this.rctx, this.attempts, { attemptsMade: this.attempts.attemptsMade(), servedBy: d.servedBy, attempt: d });
+    const h = rerouteHeaders(this.rctx, { attemptsMade: d.number, servedBy: d.servedBy, trail: d.trail, attempt: d });
     for (const [k, v] of SSE_HEADERS) h.set(k, v);
     this.resolve(new Response(readable, { status: 200, headers: h }));
   }
@@ -157,7 +157,7 @@ class StreamRun {
     const { rctx } = this;
     logRequest(rctx, { status: this.writer ? 200 : final.status, reason: final.reason, code: final.code, attempts: final.attempts, tried: final.tried, ms: Date.now() - rctx.t0 });
     if (!this.writer) {
-      this.resolve(finalFailureResponse(rctx, this.attempts, final));
+      this.resolve(finalFailureResponse(rctx, final));
       return;
     }
     if (!final.ok && !this.clientGone) {

@@ -176,6 +176,8 @@ test('a request fails over on an HTTP error classified in the core, and ends wit
   assert.equal(second.credentialEnv, 'K2');
   assert.equal(second.reason, 'same_model_sibling');
   assert.equal(second.notice, '[MODEL_FALLBACK] from=or%3Aa to=or%3Aa reason=rate_limited');
+  assert.equal(first.trail, undefined, 'no failure yet');
+  assert.equal(second.trail, `ref=or%3Aa;ep=u0;fp=${keys.K1};code=rate_limited;kind=http_error;ms=120`, 'the failures so far');
   assert.deepEqual(attempts.report({ kind: 'success', durationMs: 300 }, h, T0 + 420), { accepted: true, kind: 'success' });
   assert.equal(attempts.report({ kind: 'success' }, h, T0 + 420).accepted, false, 'nothing in flight');
   const final = attempts.next(h, T0 + 420);
@@ -188,6 +190,7 @@ test('a request fails over on an HTTP error classified in the core, and ends wit
   assert.equal(final.servedBy.header, second.servedBy, 'the served-by header of the attempt that served');
   assert.equal(final.envelope, undefined);
   assert.equal(attempts.trail(), `ref=or%3Aa;ep=u0;fp=${keys.K1};code=rate_limited;kind=http_error;ms=120`);
+  assert.equal(final.trail, attempts.trail(), 'the final decision carries the trail');
   assert.deepEqual(JSON.parse(attempts.trailJSON()), [
     { target: 0, ref: 'or:a', endpointId: 'u0', fingerprint: keys.K1, code: 'rate_limited', kind: 'http_error', durationMs: 120 },
   ]);
@@ -495,6 +498,15 @@ test('a non-streaming body is checked in the core and its failure reports as it 
   assert.equal(reroute.checkCompletionBody('<html>').failure.kind, 'stream_malformed');
 });
 
+test('the per-request answer check gives only the failure: none for an answer, that of checkCompletionBody otherwise', () => {
+  const answer = JSON.stringify({ model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }] });
+  assert.equal(reroute.completionFailure(answer), undefined);
+  assert.equal(reroute.completionFailure(new TextEncoder().encode(answer)), undefined);
+  for (const body of ['{"error":{"message":"Rate limit exceeded","code":429}}', '<html>', '{"choices":[]}', '']) {
+    assert.deepEqual(reroute.completionFailure(new TextEncoder().encode(body)), reroute.checkCompletionBody(body).failure, body);
+  }
+});
+
 // ---- helpers ----
 
 test('helpers: provider bodies, retry hints, redaction and statuses', () => {
@@ -579,6 +591,7 @@ test('no exception for garbage inputs anywhere in the API', () => {
       reroute.restartEvent(g);
       reroute.trailEvent(g);
       reroute.checkCompletionBody(g);
+      reroute.completionFailure(g);
       reroute.planContinuation(g);
     }, label);
   }
