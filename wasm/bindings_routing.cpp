@@ -52,6 +52,7 @@ std::pair<bool, std::optional<ErrorCode>> AttemptsHandle::report_outcome(const O
     const bool accepted = in_flight_ && !attempts_.finished();
     attempts_.report(o, health, now);
     in_flight_ = false;
+    trail_stale_ = trail_stale_ || o.kind != OutcomeKind::success;  // only failures join the trail
     return {accepted, code};
 }
 
@@ -75,9 +76,9 @@ AttemptsHandle* RouterHandle::start_request(std::optional<std::size_t> route, co
 }
 
 const std::string& AttemptsHandle::trail_text() {
-    if (attempts_.trail().size() != trail_entries_) {
+    if (trail_stale_) {
         trail_ = render_trail(attempts_.trail());
-        trail_entries_ = attempts_.trail().size();
+        trail_stale_ = false;
     }
     return trail_;
 }
@@ -111,11 +112,13 @@ struct DecisionBlock {
 static_assert(offsetof(DecisionBlock, wait_ms) == 32 && offsetof(DecisionBlock, ok) == 80 &&
               offsetof(DecisionBlock, retry_after_ms) == 128, "routing.mjs reads this layout");
 DecisionBlock g_decision;
-std::optional<reroute::stream::Failure> g_completion_failure;
 
 }  // namespace
 
-const std::optional<stream::Failure>& last_completion_failure() { return g_completion_failure; }
+std::optional<stream::Failure>& last_completion_failure() {
+    static std::optional<stream::Failure> failure;
+    return failure;
+}
 
 }  // namespace reroute::wasm_routing
 
@@ -246,8 +249,9 @@ EMSCRIPTEN_KEEPALIVE const void* rr_attempts_next(std::uintptr_t attempts, std::
 // last_completion_failure().
 EMSCRIPTEN_KEEPALIVE int rr_check_completion(std::uint32_t len) {
     using namespace reroute::wasm_routing;
-    g_completion_failure = reroute::stream::check_completion_body(std::string_view(g_io.data(), std::min<std::size_t>(len, g_io.size()))).failure;
-    return g_completion_failure ? 0 : 1;
+    auto& failure = last_completion_failure();
+    failure = reroute::stream::check_completion_body(std::string_view(g_io.data(), std::min<std::size_t>(len, g_io.size()))).failure;
+    return failure ? 0 : 1;
 }
 
 // Attempts.report of an outcome without text (kind, code, hint, duration, bytes). kind: index of

@@ -79,7 +79,8 @@ public:
     void final_texts(const Final& f);
     const std::string& envelope() const noexcept { return envelope_; }
     const std::string& sentence() const noexcept { return sentence_; }
-    // render_trail of the trail so far (rendered again only when it grew), for the raw wire.
+    // render_trail of the trail so far (rendered again only after a failure was reported), for
+    // the raw wire.
     const std::string& trail_text();
     std::size_t distinct() const noexcept { return attempts_.distinct_targets_tried(); }
     std::optional<std::size_t> last_target() const noexcept {
@@ -114,7 +115,7 @@ private:
     std::optional<Final> final_;
     mutable std::optional<Attempt> last_;  // the last attempt with its texts, filled by last()
     std::string envelope_, sentence_, trail_;
-    std::size_t trail_entries_ = 0;  // in trail_
+    bool trail_stale_ = false;  // a failure was reported since trail_ was rendered
     bool in_flight_ = false;
 };
 
@@ -142,7 +143,7 @@ private:
 };
 
 // The failure of the last rr_check_completion (nullopt: the body was an answer).
-const std::optional<stream::Failure>& last_completion_failure();
+std::optional<stream::Failure>& last_completion_failure();
 
 // Result of the last feed, read by the wire in routing.mjs (keep the layout in step).
 struct FeedBlock {
