@@ -132,6 +132,25 @@ const std::string kFallback3 = R"([{ "name": "r", "targets": [
 
 // ---- overrides and validation ---------------------------------------------------------------
 
+TEST_CASE("an outcome's chat code: none for success or cancellation, then the kind's, the host's, the classifier's, generic") {
+    Outcome o;
+    CHECK_FALSE(failure_code(o));
+    o.kind = OutcomeKind::cancelled;
+    CHECK_FALSE(failure_code(o));
+    o.kind = OutcomeKind::timeout_first_token;
+    o.code = ErrorCode::rate_limited;
+    REQUIRE(code_for_kind(OutcomeKind::timeout_first_token));
+    CHECK(failure_code(o) == code_for_kind(OutcomeKind::timeout_first_token));
+    o.kind = OutcomeKind::http_error;
+    CHECK(failure_code(o) == ErrorCode::rate_limited);
+    o.code.reset();
+    o.error = ErrorValue::object();
+    o.error.status = 402;
+    CHECK(failure_code(o) == ErrorCode::credit_exhausted);
+    o.error = ErrorValue{};
+    CHECK(failure_code(o) == ErrorCode::generic);
+}
+
 TEST_CASE("parse_overrides reads every override and names the JSON path of a bad one") {
     SUBCASE("valid") {
         const auto r = parse_overrides(R"({"disable_fallbacks":true,"max_attempts":3,"deadline_ms":30000,

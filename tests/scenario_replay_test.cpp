@@ -347,13 +347,7 @@ struct Replay {
 
     json::value report(Live& l, const json::value& outcome) {
         const Outcome o = outcome_from(outcome, now);
-        std::optional<ErrorCode> code;
-        if (o.kind != OutcomeKind::success && o.kind != OutcomeKind::cancelled) {
-            if (auto k = code_for_kind(o.kind)) code = k;
-            else if (o.code) code = o.code;
-            else if (o.error.kind != ErrorValue::Kind::absent) code = classify(o.error);
-            else code = ErrorCode::generic;
-        }
+        const std::optional<ErrorCode> code = failure_code(o);
         json::object r;
         r["accepted"] = l.in_flight && !l.attempts->finished();
         r["kind"] = to_string(o.kind);

@@ -42,13 +42,7 @@ Decision::Kind AttemptsHandle::step(HealthState& health, std::int64_t now, std::
 
 std::pair<bool, std::optional<ErrorCode>> AttemptsHandle::report_outcome(const Outcome& o, HealthState& health,
                                                                         std::int64_t now) {
-    std::optional<ErrorCode> code;
-    if (o.kind != OutcomeKind::success && o.kind != OutcomeKind::cancelled) {
-        if (auto k = code_for_kind(o.kind)) code = k;
-        else if (o.code) code = o.code;
-        else if (o.error.kind != ErrorValue::Kind::absent) code = classify(o.error);
-        else code = ErrorCode::generic;
-    }
+    const std::optional<ErrorCode> code = failure_code(o);
     const bool accepted = in_flight_ && !attempts_.finished();
     attempts_.report(o, health, now);
     in_flight_ = false;

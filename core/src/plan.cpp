@@ -1033,13 +1033,7 @@ struct Attempts::State {
         if (current.same_target_retry) budget().end_retry();
         const CTarget& c = target(t);
 
-        std::optional<ErrorCode> code;
-        if (o.kind != OutcomeKind::success && o.kind != OutcomeKind::cancelled) {
-            if (auto k = code_for_kind(o.kind)) code = k;
-            else if (o.code) code = o.code;
-            else if (o.error.kind != ErrorValue::Kind::absent) code = classify(o.error);
-            else code = ErrorCode::generic;
-        }
+        const std::optional<ErrorCode> code = failure_code(o);
 
         Observation obs;
         obs.kind = o.kind;
@@ -1352,6 +1346,14 @@ REROUTE_FOR_SIZE std::vector<Explained> Planner::explain(const Request& request,
     // prepare() registered nothing; make sure the state's destructor releases nothing either.
     s->route = nullptr;
     return out;
+}
+
+std::optional<ErrorCode> failure_code(const Outcome& o) {
+    if (o.kind == OutcomeKind::success || o.kind == OutcomeKind::cancelled) return std::nullopt;
+    if (auto k = code_for_kind(o.kind)) return k;
+    if (o.code) return o.code;
+    if (o.error.kind != ErrorValue::Kind::absent) return classify(o.error);
+    return ErrorCode::generic;
 }
 
 void read_failure(Outcome& o, const ObservedFailure& seen, std::int64_t now_ms) {

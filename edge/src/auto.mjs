@@ -208,9 +208,10 @@ async function classify({ rt, env, ctx, sync, request, body, call, setup, target
   const clientDeadline = Number.isFinite(body.reroute?.deadline_ms) ? body.reroute.deadline_ms : rt.router.limits().deadlineMs;
   const budgetMs = Math.max(1, Math.min(call.timeout_ms, Math.floor(clientDeadline * 0.25)));
   const t0 = Date.now();
+  const prompt = { system: call.system, user: call.user };
+  // Planned from the classifier's own body (its prompt tokens and output cap), as any request is.
   const started = rt.router.start({
-    route: target, promptTokens: Math.ceil((call.system.length + call.user.length) / 4), maxOutputTokens: call.max_tokens,
-    overrides: { deadline_ms: budgetMs }, seed: seed(),
+    route: target, body: api.classifierBody({ prompt, model: target }).body, overrides: { deadline_ms: budgetMs }, seed: seed(),
   }, t0);
   if (!started.ok) {
     logLine('auto_classifier', { ok: false, problems: started.problems.map((p) => p.message) });
@@ -226,7 +227,6 @@ async function classify({ rt, env, ctx, sync, request, body, call, setup, target
     t0, upstreamMs: 0, waitedMs: 0, requestId: `${rt.isolate}-classifier-${t0.toString(36)}`, isolate: rt.isolate,
     route: target, stream: false, traceparent: undefined, signal: controller.signal,
   };
-  const prompt = { system: call.system, user: call.user };
   let served = null;
   try {
     for (;;) {

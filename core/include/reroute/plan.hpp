@@ -161,6 +161,10 @@ struct Outcome {
     std::int64_t bytes_received = 0;
 };
 
+// The chat code of an outcome: none for a success or a cancellation; else the kind's own code
+// (II.1), else the host's code, else the classifier over the error's facts, else generic.
+std::optional<ErrorCode> failure_code(const Outcome& outcome);
+
 // What the host saw of a failed attempt, as it saw it; read_failure turns it into the outcome's
 // facts and retry hint, so the host never classifies. Strings are borrowed for the call.
 struct ObservedFailure {
