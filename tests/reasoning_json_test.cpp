@@ -128,6 +128,13 @@ TEST_CASE("route_plan asks for the classifier with the prompt, or gives the deci
     CHECK(hit.find(R"("classifier":null)") != std::string::npos);
 }
 
+TEST_CASE("route_plan gives the classification a quarter of what the client's deadline has left") {
+    const std::string in = R"({"candidates":[{"slug":"a"},{"slug":"b"}],"message":"Hi there","now_ms":5,"deadline_left_ms":)";
+    CHECK(facade("route_plan", in + "10000}").find(R"("timeout_ms":2500)") != std::string::npos);
+    CHECK(facade("route_plan", in + "120000}").find(R"("timeout_ms":8000)") != std::string::npos);
+    CHECK(facade("route_plan", in + "-3}").find(R"("timeout_ms":0)") != std::string::npos);
+}
+
 TEST_CASE("explain adds why and a log line to route, decide and govern") {
     const std::string g = facade("govern", R"({"request":{"text":"debug this"},"capability":{"knob":"effort"},"explain":true})");
     CHECK(g.find(R"("why":{"features":)") != std::string::npos);

@@ -107,8 +107,8 @@ export interface ClassifierCall {
   complexity: TurnClass;
   /** 160 */
   max_tokens: number;
-  /** 8000: the whole classification, failover included; use the smaller of this and the
-   *  request's deadline share (a quarter of what the client request has left). */
+  /** The whole classification, failover included: 8000, or a quarter of `deadline_left_ms` when
+   *  that is less; 0 when nothing is left (count it as a timeout). */
   timeout_ms: number;
 }
 
@@ -324,7 +324,10 @@ export interface RerouteReasoning {
     shortlist: string[];
   };
   /** Steps 1-4: the decision, or the classifier call to make (then call `autoRoute`). */
-  autoRoutePlan(input: Omit<RouteInput, 'classifier'>): { decision: RouteDecision | null; classifier: ClassifierCall | null };
+  autoRoutePlan(input: Omit<RouteInput, 'classifier'> & {
+    /** What is left of the client's deadline, when it set one: the classification gets a quarter of it, at most 8000 ms. */
+    deadline_left_ms?: number;
+  }): { decision: RouteDecision | null; classifier: ClassifierCall | null };
   /** The upstream body for one classifier attempt, with the utility plan of that model merged in. */
   classifierBody(input: { prompt: { system: string; user: string }; model: string; capability?: Capability | null }): { body: string };
   /** Fold case, collapse whitespace, trim, first 256 code points. */

@@ -501,7 +501,7 @@ std::string op_route_plan(const Value* in) {
         list += ']';
         c.str("complexity", to_string(p.complexity));
         c.integer("max_tokens", kClassifierMaxTokens);
-        c.integer("timeout_ms", kClassifierTimeoutMs);
+        c.integer("timeout_ms", classifier_deadline_ms(int_at(in, "deadline_left_ms")));
         c.close();
     }
     o.close();

@@ -5,8 +5,9 @@
 //   1. facts of the body (reasoningRequestFacts), the thread record (conversation id) and the
 //      route-cache row (isolate, else Durable Object) -> autoRoutePlan;
 //   2. on a miss: the classifier call through the failover planner (router.start on the utility
-//      route, attempts.next/report, like any request), bounded by min(8000 ms, a quarter of the
-//      client's deadline) -> autoRoute; a classified decision is cached;
+//      route, attempts.next/report, like any request), bounded by the core's share of the
+//      client's deadline (a quarter of what is left, at most 8000 ms) -> autoRoute; a classified
+//      decision is cached;
 //   3. per upstream attempt: govern() with that attempt's model capability, the thread state and
 //      the model's profile; the patch goes into the upstream body (never over a client field);
 //   4. after a successful turn: the outcome (reasoningOutcome) folded into the thread and profile.
@@ -81,7 +82,10 @@ export async function prepareReasoning({ rt, env, ctx, body, request, sync, t0 }
     const input = { candidates, default_slug: autoRoute.default ?? undefined, message: facts.message };
     let row = cacheLocal(hash, facts.message_key);
     if (row === undefined) row = facts.message_key ? await cacheGet(env, hash, facts.message_key) : null;
-    const plan = api.autoRoutePlan({ ...input, now_ms: Date.now(), cache_row: row });
+    const now = Date.now();
+    const deadline = body.reroute?.deadline_ms;
+    const left = Number.isFinite(deadline) ? { deadline_left_ms: deadline - (now - t0) } : {};
+    const plan = api.autoRoutePlan({ ...input, ...left, now_ms: now, cache_row: row });
     let decision = plan.decision;
     if (!decision) {
       const classifier = await classify({ rt, env, ctx, sync, request, body, call: plan.classifier, setup, target: autoRoute.classifier });
@@ -196,7 +200,7 @@ export function usageFacts(u, finish, reasoningChars = 0) {
 
 /**
  * The classifier call (4.3): the utility route planned like any request, at most
- * min(call.timeout_ms, a quarter of the client's deadline) for the whole classification.
+ * call.timeout_ms (the core's share of the client's deadline) for the whole classification.
  * Resolves the core's ClassifierResult: {outcome: 'ok', reply} | {outcome: 'timeout'} | {outcome: 'error'}.
  */
 async function classify({ rt, env, ctx, sync, request, body, call, setup, target }) {
@@ -205,8 +209,9 @@ async function classify({ rt, env, ctx, sync, request, body, call, setup, target
     logLine('auto_classifier', { ok: false, problems: ['no classifier: the auto route has none and the config no utility_model'] });
     return { outcome: 'error' };
   }
-  const clientDeadline = Number.isFinite(body.reroute?.deadline_ms) ? body.reroute.deadline_ms : rt.router.limits().deadlineMs;
-  const budgetMs = Math.max(1, Math.min(call.timeout_ms, Math.floor(clientDeadline * 0.25)));
+  // The core's share of the client's deadline for the whole classification (0: nothing left).
+  const budgetMs = call.timeout_ms;
+  if (budgetMs <= 0) return { outcome: 'timeout' };
   const t0 = Date.now();
   const prompt = { system: call.system, user: call.user };
   // Planned from the classifier's own body (its prompt tokens and output cap), as any request is.

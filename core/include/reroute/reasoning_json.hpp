@@ -102,7 +102,8 @@ RequestFacts request_facts(const json::Value& body);
 // defined result. Extra ops for the edge:
 //   route_prepare  {candidates, allow?, default_slug?, message}
 //                  -> {decided: decision or null, message_key, candidates_hash, shortlist}
-//   route_plan     the `route` input without `classifier`
+//   route_plan     the `route` input without `classifier`, plus deadline_left_ms? (what is left of
+//                  the client's deadline, when it set one)
 //                  -> {decision: decision or null, classifier: {system, user, shortlist, complexity,
 //                     max_tokens} or null}; a null decision means: call the classifier, then `route`
 //   classifier_body {prompt: {system, user}, model, capability?} -> {body}
