@@ -25,7 +25,7 @@ EM_JS(std::size_t, rr_host_number_exponential, (double value, char* out), {
 });
 // Number() of the JSON number text at `text` (ASCII, `length` bytes).
 EM_JS(double, rr_host_number_parse, (const char* text, std::size_t length), {
-    var s = '';
+    var s = "";
     for (var i = 0; i < length; i++) s += String.fromCharCode(HEAPU8[text + i]);
     return Number(s);
 });
