@@ -444,6 +444,8 @@ TEST_CASE("body facts: max_completion_tokens, else max_tokens, when a positive n
     CHECK_FALSE(r.max_output_tokens);
     read_body_facts(R"({"max_completion_tokens":"many","max_tokens":100})", r);
     CHECK_FALSE(r.max_output_tokens);
+    read_body_facts(R"({"max_tokens":0.5})", r);
+    CHECK(r.max_output_tokens == 1);
 }
 
 TEST_CASE("body facts: a body that is not a JSON object changes nothing") {

@@ -262,7 +262,7 @@ void read_body_facts(std::string_view body, Request& req) {
     if ((!max || max->kind == json::Kind::null) && !max_tokens.empty()) max = json::parse(max_tokens);
     req.max_output_tokens.reset();
     if (max && max->is_number() && std::isfinite(max->number) && max->number > 0)
-        req.max_output_tokens = static_cast<std::int64_t>(std::min(max->number, 9.0e15));
+        req.max_output_tokens = static_cast<std::int64_t>(std::ceil(std::min(max->number, 9.0e15)));  // 0.5 asks for 1
 }
 
 // ---- trail --------------------------------------------------------------------------------

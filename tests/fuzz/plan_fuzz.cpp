@@ -1,5 +1,6 @@
 // libFuzzer target for the planner and the health state: arbitrary request overrides, outcome
-// sequences, timestamps (including time going backwards), admin actions and health round trips.
+// sequences, timestamps (including time going backwards), admin actions, health round trips and
+// chat bodies read for their planning facts.
 // The planner must never crash or hang, never hand out more upstream requests than max_attempts,
 // and keep its counters balanced; health must round-trip through JSON and merge idempotently.
 //   scripts/fuzz 180 plan
@@ -126,6 +127,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
         const OverridesResult o = parse_overrides(text, "/x");
         if (o.overrides.has_value() == !o.problems.empty()) std::abort();
+        // ... and as a client's chat body: facts of sane sign, and read the same way twice.
+        Request first, second;
+        read_body_facts(text, first);
+        read_body_facts(text, second);
+        if (first.prompt_tokens < 0 || (first.max_output_tokens && *first.max_output_tokens <= 0)) std::abort();
+        if (first.prompt_tokens != second.prompt_tokens || first.needs_tools != second.needs_tools ||
+            first.needs_vision != second.needs_vision || first.max_output_tokens != second.max_output_tokens)
+            std::abort();
         return 0;
     }
 

@@ -81,8 +81,8 @@ struct Request {
 // estimate ceil(characters of the messages' text / 4) (string contents and text parts, counted
 // in UTF-16 units like JavaScript's length), needs_tools (a non-empty `tools` array),
 // needs_vision (a content part of type image_url, input_image or image) and max_output_tokens
-// (max_completion_tokens when present, else max_tokens; kept when a positive number). A body that
-// is not a JSON object leaves `req` as it is.
+// (max_completion_tokens when present, else max_tokens; kept when a positive number, a fraction
+// rounded up). A body that is not a JSON object leaves `req` as it is.
 void read_body_facts(std::string_view body, Request& req);
 
 // Reads the overrides object of a request body (members disable_fallbacks, max_attempts,
