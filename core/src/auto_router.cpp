@@ -153,20 +153,8 @@ std::optional<std::string_view> truncated_slug(std::string_view s, std::size_t o
 // One prose line, cleaned (4.4 step 2).
 std::string_view clean_line(std::string_view line) noexcept {
     // 1. leading whitespace, -, * and bullets; trailing whitespace
-    std::size_t start = 0;
-    while (start < line.size()) {
-        const CodePoint c = next_cp(line, start);
-        if (!(is_space(c.cp) || c.cp == '-' || c.cp == '*' || c.cp == 0x2022)) break;
-        start += c.len;
-    }
-    line = line.substr(start);
-    std::size_t end = 0;
-    for (std::size_t i = 0; i < line.size();) {
-        const CodePoint c = next_cp(line, i);
-        i += c.len;
-        if (!is_space(c.cp)) end = i;
-    }
-    line = line.substr(0, end);
+    line = detail::trim_start_if(line, [](char32_t c) { return is_space(c) || c == '-' || c == '*' || c == 0x2022; });
+    line = detail::trim_end_if(line, is_space);
     // 2. strip
     std::string_view text = strip(line);
     // 3. head before the first ':'

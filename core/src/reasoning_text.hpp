@@ -74,16 +74,19 @@ inline std::size_t cp_prefix_bytes(std::string_view s, std::size_t count) noexce
 // except for encoded lone surrogates, which pass through as they came).
 inline void append_cp(std::string& out, char32_t cp) { text::append_utf8(out, cp); }
 
-// Trim with a predicate over code points, from both ends.
+// Trim with a predicate over code points: from the start, from the end, from both ends.
 template <class Pred>
-std::string_view trim_if(std::string_view s, Pred pred) noexcept {
+std::string_view trim_start_if(std::string_view s, Pred pred) noexcept {
     std::size_t start = 0;
     while (start < s.size()) {
         const CodePoint c = next_cp(s, start);
         if (!pred(c.cp)) break;
         start += c.len;
     }
-    s = s.substr(start);
+    return s.substr(start);
+}
+template <class Pred>
+std::string_view trim_end_if(std::string_view s, Pred pred) noexcept {
     std::size_t end = 0;
     for (std::size_t i = 0; i < s.size();) {
         const CodePoint c = next_cp(s, i);
@@ -91,6 +94,10 @@ std::string_view trim_if(std::string_view s, Pred pred) noexcept {
         if (!pred(c.cp)) end = i;
     }
     return s.substr(0, end);
+}
+template <class Pred>
+std::string_view trim_if(std::string_view s, Pred pred) noexcept {
+    return trim_end_if(trim_start_if(s, pred), pred);
 }
 
 inline std::string_view trim(std::string_view s) noexcept { return trim_if(s, is_space); }
