@@ -21,8 +21,8 @@
 // the body's `metadata.conversation_id`. Quality: header `x-reroute-quality` (0..1) on a turn
 // scores the previous turn of the same conversation; that turn is folded again with it.
 import { logAttempt, logLine, logRequest } from './log.mjs';
-import { isRecord, seed, sleep } from './http.mjs';
-import { attemptOnce } from './gateway.mjs';
+import { isRecord, seed } from './http.mjs';
+import { attemptOnce, waitOut } from './gateway.mjs';
 import { cacheGet, cacheLocal, cachePut, learn, profileCached, profilesLoad, threadGet } from './reasoning-store.mjs';
 
 const setups = new WeakMap();
@@ -248,10 +248,7 @@ async function classify({ rt, env, ctx, sync, request, body, call, setup, target
         }
         return { outcome: timedOut ? 'timeout' : 'error' };
       }
-      if (d.waitMs > 0 && !(await sleep(d.waitMs, controller.signal))) {
-        attempts.report({ kind: 'cancelled', durationMs: 0 }, rt.health, Date.now());
-        continue;
-      }
+      if (d.waitMs > 0 && !(await waitOut(d, attempts, rt.health, cctx))) continue;
       const bodyText = api.classifierBody({ prompt, model: d.upstreamModel, capability: setup.capability(d) }).body;
       const result = await attemptOnce(api, rt, d, bodyText, cctx);
       const report = attempts.report(result.outcome, rt.health, Date.now());

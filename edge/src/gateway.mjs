@@ -21,6 +21,17 @@ export function routeRequest(body, request, text = body) {
   return out;
 }
 
+/**
+ * Waits out an attempt's backoff (`d.waitMs` > 0) within the request's signal, counting it in
+ * `rctx.waitedMs`. False when the client left first: the attempt is then reported cancelled.
+ */
+export async function waitOut(d, attempts, health, rctx) {
+  const ok = await sleep(d.waitMs, rctx.signal);
+  rctx.waitedMs += d.waitMs;
+  if (!ok) attempts.report({ kind: 'cancelled', durationMs: 0 }, health, Date.now());
+  return ok;
+}
+
 /** The upstream body for an attempt: the client's body without `reroute`, the target's model. */
 export function upstreamBody(rest, attempt, prefillMessage) {
   if (!prefillMessage) return JSON.stringify({ ...rest, model: attempt.upstreamModel });
@@ -119,14 +130,7 @@ async function completeChat({ api, rt, sync, env, ctx, attempts, rest, rctx }) {
       h.set('content-type', served.contentType || 'application/json');
       return new Response(served.bytes, { status: served.status, headers: h });
     }
-    if (d.waitMs > 0) {
-      const waitedOk = await sleep(d.waitMs, rctx.signal);
-      rctx.waitedMs += d.waitMs;
-      if (!waitedOk) {
-        attempts.report({ kind: 'cancelled', durationMs: 0 }, rt.health, Date.now());
-        continue;
-      }
-    }
+    if (d.waitMs > 0 && !(await waitOut(d, attempts, rt.health, rctx))) continue;
     const result = await attemptOnce(api, rt, d, attemptBody(api, rctx, rest, d), rctx);
     rctx.upstreamMs += result.outcome.durationMs ?? 0;
     const report = attempts.report(result.outcome, rt.health, Date.now());

@@ -5,8 +5,8 @@
 // `reroute.fallback` events, the trail as a final `reroute.trail` event, and the core's error
 // ending (no [DONE]) after a mid-stream failure that is not continued.
 import { logAttempt, logLine, logRequest } from './log.mjs';
-import { seed, sleep } from './http.mjs';
-import { attemptBody, finalFailureResponse, rerouteHeaders } from './gateway.mjs';
+import { seed } from './http.mjs';
+import { attemptBody, finalFailureResponse, rerouteHeaders, waitOut } from './gateway.mjs';
 import { learnTurn, usageFacts } from './auto.mjs';
 import { MAX_ERROR_BODY, UpstreamCall, concat, readBody, upstreamRequest } from './upstream.mjs';
 
@@ -66,14 +66,7 @@ class StreamRun {
       for (;;) {
         const d = attempts.next(rt.health, Date.now(), seed());
         if (d.kind === 'final') return await this.finish(d);
-        if (d.waitMs > 0) {
-          const ok = await sleep(d.waitMs, rctx.signal);
-          rctx.waitedMs += d.waitMs;
-          if (!ok) {
-            attempts.report({ kind: 'cancelled', durationMs: 0 }, rt.health, Date.now());
-            continue;
-          }
-        }
+        if (d.waitMs > 0 && !(await waitOut(d, attempts, rt.health, rctx))) continue;
         if (d.notice) {
           if (this.writer) await this.write(api.fallbackEvent(d.notice));
           else this.notices.push(api.fallbackEvent(d.notice));
