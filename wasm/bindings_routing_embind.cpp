@@ -203,15 +203,6 @@ val failed(const std::vector<Problem>& problems, bool bad_request = false) {
     o.set("problems", problems_js(problems));
     return o;
 }
-Problem make_problem(std::string path, std::string code, std::string found, std::string expected) {
-    Problem p;
-    p.path = std::move(path);
-    p.code = std::move(code);
-    p.found = std::move(found);
-    p.expected = std::move(expected);
-    return p;
-}
-
 val facts_js(const ErrorValue& e) {
     switch (e.kind) {
         case ErrorValue::Kind::string: return val(e.text);
@@ -304,7 +295,7 @@ val continuation_plan_js(const stream::ContinuationPlan& p) {
 Request request_from(const val& r, std::vector<Problem>& problems) {
     Request req;
     if (!is_object(r)) {
-        problems.push_back(make_problem("/model", "request.reference", "no request", "a route name or provider:model"));
+        problems.push_back(Problem{"/model", "request.reference", "no request", "a route name or provider:model"});
         return req;
     }
     req.route = string_member(r, "route").value_or("");
@@ -319,7 +310,7 @@ Request request_from(const val& r, std::vector<Problem>& problems) {
     // The JS wrapper turns an overrides object into its JSON text (overridesText); a value that
     // JSON cannot carry arrives as overridesInvalid.
     if (bool_member(r, "overridesInvalid")) {
-        problems.push_back(make_problem(req.overrides_path, "request.type", "not JSON", "a JSON object"));
+        problems.push_back(Problem{req.overrides_path, "request.type", "not JSON", "a JSON object"});
     } else if (auto text = string_member(r, "overridesText")) {
         OverridesResult o = parse_overrides(*text, req.overrides_path);
         if (o.overrides) req.overrides = std::move(*o.overrides);
@@ -334,7 +325,7 @@ Problem health_problem(const std::string& error) {
     const auto colon = error.find(": ");
     std::string path = colon == std::string::npos ? std::string() : error.substr(0, colon);
     std::string what = colon == std::string::npos ? error : error.substr(colon + 2);
-    return make_problem(std::move(path), "health.invalid", "invalid", what.empty() ? "a state written by Health.serialize()" : what);
+    return Problem{std::move(path), "health.invalid", "invalid", what.empty() ? "a state written by Health.serialize()" : what};
 }
 
 val admin_result(Reason r, bool valid) {
@@ -879,7 +870,7 @@ val create_router(val config_json, val keys, val options) {
         }
     }
     const auto text = opt_string(config_json);
-    if (!text) return failed({make_problem("", "config.type", "not a string", "the config document as JSON text")});
+    if (!text) return failed({Problem{"", "config.type", "not a string", "the config document as JSON text"}});
     ConfigResult r = load_config(*text, env_known ? EnvView(std::move(set_env)) : EnvView{});
     if (!r.ok()) return failed(r.problems);
     auto core = std::make_shared<RouterCore>();
@@ -896,7 +887,7 @@ val parse_overrides_js(val text_or_invalid, val base_path) {
     // The wrapper passes JSON text, or undefined when the value is not JSON-serializable.
     const std::string base = opt_string(base_path).value_or("/reroute");
     const auto text = opt_string(text_or_invalid);
-    if (!text) return failed({make_problem(base, "request.type", "not JSON", "a JSON object")});
+    if (!text) return failed({Problem{base, "request.type", "not JSON", "a JSON object"}});
     OverridesResult r = parse_overrides(*text, base);
     if (!r.overrides) return failed(r.problems);
     const RequestOverrides& o = *r.overrides;
@@ -1011,11 +1002,11 @@ val router_limits(Address r) { auto* h = as<RouterHandle>(r); return h ? h->limi
 val router_traffic(Address r) { auto* h = as<RouterHandle>(r); return h ? h->traffic() : val::array(); }
 val router_start(Address r, val request, val now) {
     auto* h = as<RouterHandle>(r);
-    return h ? h->start(request, now) : failed({make_problem("", "request.router", "freed", "a live router")}, true);
+    return h ? h->start(request, now) : failed({Problem{"", "request.router", "freed", "a live router"}}, true);
 }
 val router_explain(Address r, val request, Address health, val now) {
     auto* h = as<RouterHandle>(r);
-    return h ? h->explain(request, health_at(health), now) : failed({make_problem("", "request.router", "freed", "a live router")}, true);
+    return h ? h->explain(request, health_at(health), now) : failed({Problem{"", "request.router", "freed", "a live router"}}, true);
 }
 
 val attempts_decision(Address a) { auto* h = as<AttemptsHandle>(a); return h ? h->decision_js() : val::undefined(); }

@@ -156,13 +156,7 @@ void Problems::push(Problem problem) {
 }
 void Problems::add(std::string path, std::string_view code, std::string found, std::string expected,
                    Severity severity) {
-    Problem p;
-    p.path = std::move(path);
-    p.code = std::string(code);
-    p.found = std::move(found);
-    p.expected = std::move(expected);
-    p.severity = severity;
-    push(std::move(p));
+    push(Problem{std::move(path), std::string(code), std::move(found), std::move(expected), severity});
 }
 
 std::string pointer_token(std::string_view key) {

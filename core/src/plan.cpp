@@ -172,15 +172,6 @@ bool contains_name(const std::vector<std::string>& list, std::string_view a, std
     return false;
 }
 
-Problem problem(std::string path, std::string_view code, std::string found, std::string expected) {
-    Problem p;
-    p.path = std::move(path);
-    p.code = std::string(code);
-    p.found = std::move(found);
-    p.expected = std::move(expected);
-    return p;
-}
-
 int continuation_rank(Continuation c) noexcept {
     switch (c) {
         case Continuation::off: return 0;
@@ -352,11 +343,11 @@ REROUTE_FOR_SIZE OverridesResult parse_overrides(std::string_view json_object, s
     options.number_text = true;
     const std::optional<json::Value> v = json::parse(json_object, options);
     if (!v) {
-        r.problems.push_back(problem(base, "request.syntax", "not JSON", "a JSON object"));
+        r.problems.push_back(Problem{base, "request.syntax", "not JSON", "a JSON object"});
         return r;
     }
     if (!v->is_object()) {
-        r.problems.push_back(problem(base, "request.type", "not an object", "an object"));
+        r.problems.push_back(Problem{base, "request.type", "not an object", "an object"});
         return r;
     }
     RequestOverrides o;
@@ -371,15 +362,15 @@ REROUTE_FOR_SIZE OverridesResult parse_overrides(std::string_view json_object, s
     };
     auto strings = [&](const json::Value& x, const std::string& path) -> std::optional<std::vector<std::string>> {
         if (x.kind != json::Kind::array) {
-            r.problems.push_back(problem(path, "request.type", "not an array", "an array of strings"));
+            r.problems.push_back(Problem{path, "request.type", "not an array", "an array of strings"});
             return std::nullopt;
         }
         std::vector<std::string> out;
         for (std::size_t i = 0; i < x.items.size(); ++i) {
             const std::string* s = x.items[i].is_string() ? &x.items[i].string : nullptr;
             if (!s || s->empty()) {
-                r.problems.push_back(problem(path + "/" + std::to_string(i), "request.type",
-                                             s ? "an empty string" : "not a string", "a non-empty string"));
+                r.problems.push_back(Problem{path + "/" + std::to_string(i), "request.type",
+                                             s ? "an empty string" : "not a string", "a non-empty string"});
                 return std::nullopt;
             }
             out.push_back(*s);
@@ -400,16 +391,16 @@ REROUTE_FOR_SIZE OverridesResult parse_overrides(std::string_view json_object, s
         const json::Value& x = *member.second;
         if (key == "disable_fallbacks") {
             if (x.kind == json::Kind::boolean) o.disable_fallbacks = x.boolean;
-            else r.problems.push_back(problem(path, "request.type", "not a boolean", "true or false"));
+            else r.problems.push_back(Problem{path, "request.type", "not a boolean", "true or false"});
         } else if (key == "max_attempts") {
             const auto i = integer(x);
-            if (!i) r.problems.push_back(problem(path, "request.type", "not an integer", "an integer"));
-            else if (*i < 1) r.problems.push_back(problem(path, "request.range", std::to_string(*i), "1 or more"));
+            if (!i) r.problems.push_back(Problem{path, "request.type", "not an integer", "an integer"});
+            else if (*i < 1) r.problems.push_back(Problem{path, "request.range", std::to_string(*i), "1 or more"});
             else o.max_attempts = static_cast<int>(std::min<std::int64_t>(*i, 1'000'000));
         } else if (key == "deadline_ms") {
             const auto i = integer(x);
-            if (!i) r.problems.push_back(problem(path, "request.type", "not an integer", "an integer"));
-            else if (*i < 1) r.problems.push_back(problem(path, "request.range", std::to_string(*i), "1 or more"));
+            if (!i) r.problems.push_back(Problem{path, "request.type", "not an integer", "an integer"});
+            else if (*i < 1) r.problems.push_back(Problem{path, "request.range", std::to_string(*i), "1 or more"});
             else o.deadline_ms = *i;
         } else if (key == "allowed_providers") {
             o.allowed_providers = strings(x, path);
@@ -420,12 +411,12 @@ REROUTE_FOR_SIZE OverridesResult parse_overrides(std::string_view json_object, s
             if (s && *s == "off") o.continuation = Continuation::off;
             else if (s && *s == "restart") o.continuation = Continuation::restart;
             else if (s && *s == "continue") o.continuation = Continuation::continue_;
-            else r.problems.push_back(problem(path, "request.format", s ? *s : "not a string",
-                                              "\"off\", \"restart\" or \"continue\""));
+            else r.problems.push_back(Problem{path, "request.format", s ? *s : "not a string",
+                                              "\"off\", \"restart\" or \"continue\""});
         } else {
-            r.problems.push_back(problem(path, "request.unknown_member", key,
+            r.problems.push_back(Problem{path, "request.unknown_member", key,
                                          "disable_fallbacks, max_attempts, deadline_ms, allowed_providers, "
-                                         "allowed_models or continuation"));
+                                         "allowed_models or continuation"});
         }
     }
     if (r.problems.empty()) r.overrides = std::move(o);
@@ -1198,20 +1189,20 @@ std::unique_ptr<Attempts::State> prepare(const Planner::Compiled& c, std::option
                                          std::int64_t now, std::vector<Problem>& problems) {
     const Config& config = *c.config;
     if (!route || *route >= c.routes.size()) {
-        problems.push_back(problem("/model", "request.reference", "\"" + req.route + "\"",
-                                   "a route name or a provider:model ref of the configuration"));
+        problems.push_back(Problem{"/model", "request.reference", "\"" + req.route + "\"",
+                                   "a route name or a provider:model ref of the configuration"});
     }
     const RequestOverrides& o = req.overrides;
     const std::string& base = req.overrides_path;
     if (o.max_attempts && *o.max_attempts < 1)
-        problems.push_back(problem(base + "/max_attempts", "request.range", std::to_string(*o.max_attempts), "1 or more"));
+        problems.push_back(Problem{base + "/max_attempts", "request.range", std::to_string(*o.max_attempts), "1 or more"});
     if (o.deadline_ms && *o.deadline_ms < 1)
-        problems.push_back(problem(base + "/deadline_ms", "request.range", std::to_string(*o.deadline_ms), "1 or more"));
+        problems.push_back(Problem{base + "/deadline_ms", "request.range", std::to_string(*o.deadline_ms), "1 or more"});
     if (!problems.empty()) return nullptr;
 
     const CRoute* compiled = c.routes[*route].get();
     if (compiled->route->groups.empty()) {
-        problems.push_back(problem("/model", "request.reference", "\"" + compiled->route->name + "\"", "a route with targets"));
+        problems.push_back(Problem{"/model", "request.reference", "\"" + compiled->route->name + "\"", "a route with targets"});
         return nullptr;
     }
     const std::size_t n = compiled->targets.size();

@@ -457,7 +457,7 @@ struct Problem {
     std::string found;     // what was there, short (a value, a type, "missing")
     std::string expected;  // what the rule wants, short
     Severity severity = Severity::error;
-    std::optional<SourcePosition> position;  // config.syntax only
+    std::optional<SourcePosition> position = std::nullopt;  // config.syntax only
 };
 
 // Hard limits of the loader, against hostile input.
