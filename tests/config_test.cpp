@@ -718,6 +718,7 @@ TEST_CASE("a model's reasoning declaration names its knob; budget bounds belong 
     CHECK(r1->reasoning->knob == reasoning::Knob::budget);
     CHECK(r1->reasoning->min_budget_tokens == 1024);
     CHECK(r1->reasoning->max_budget_tokens == 24000);
+    CHECK(r1->reasoning->max_output_tokens == 32000);  // the model's, as govern() takes it
     CHECK_FALSE(ok.config->find_model("openai", "gpt-4o")->reasoning);  // undeclared: knob none
 
     CHECK(find(with("{}"), "config.required", "/models/1/reasoning/knob"));

@@ -61,14 +61,14 @@ void write_capability(std::string& out, const Model& model) {
         out += "null";
         return;
     }
-    const ReasoningSupport& r = *model.reasoning;
+    const reasoning::Capability& r = *model.reasoning;
     out += '{';
     string_member(out, "knob", reasoning::to_string(r.knob));
     member(out, "supports_minimal");
     out += r.supports_minimal ? "true" : "false";
     if (r.min_budget_tokens) number_member(out, "min_budget_tokens", double(*r.min_budget_tokens));
     if (r.max_budget_tokens) number_member(out, "max_budget_tokens", double(*r.max_budget_tokens));
-    number_member(out, "max_output_tokens", double(model.max_output_tokens));
+    if (r.max_output_tokens) number_member(out, "max_output_tokens", double(*r.max_output_tokens));
     out += '}';
 }
 

@@ -497,14 +497,16 @@ void read_provider(Reader& r, const JValue& v, const std::string& path, Config& 
     sites.providers.push_back(std::move(site));
 }
 
-// A model's "reasoning" object (reasoning.md 3.1). Budget bounds belong to the budget knob,
-// "minimal" to the effort knob; the smallest budget must fit the model's output.
-std::optional<ReasoningSupport> read_reasoning_support(Reader& r, const JValue& v, const std::string& path,
+// A model's "reasoning" object (reasoning.md 3.1) as the governor's capability, with the model's
+// output cap. Budget bounds belong to the budget knob, "minimal" to the effort knob; the smallest
+// budget must fit the model's output.
+std::optional<reasoning::Capability> read_reasoning_support(Reader& r, const JValue& v, const std::string& path,
                                                        std::optional<std::int64_t> max_output_tokens) {
     const JValue* o = r.object(v, path);
     if (!o) return std::nullopt;
     r.only(*o, path, {"knob", "supports_minimal", "min_budget_tokens", "max_budget_tokens"});
-    ReasoningSupport support;
+    reasoning::Capability support;
+    support.max_output_tokens = max_output_tokens;
     std::optional<std::size_t> knob;
     if (r.get(*o, "knob", path, true, "one of \"none\" \"effort\" \"budget\""))
         knob = r.choice(*o, "knob", path, {"none", "effort", "budget"});

@@ -30,7 +30,7 @@
 #include <string_view>
 #include <vector>
 
-#include "reroute/reasoning.hpp"
+#include "reroute/governor.hpp"
 
 namespace reroute {
 
@@ -105,15 +105,6 @@ struct Capabilities {
     bool reasoning = false;
 };
 
-// A model's reasoning capability (reasoning.md 3.1): which knob the governor turns. A model that
-// declares none has knob none and is never steered.
-struct ReasoningSupport {
-    reasoning::Knob knob = reasoning::Knob::none;
-    bool supports_minimal = false;                  // effort knob: accepts "minimal"
-    std::optional<std::int64_t> min_budget_tokens;  // budget knob: 1..max_output_tokens (governor default 1024)
-    std::optional<std::int64_t> max_budget_tokens;  // budget knob: >= min_budget_tokens (default unbounded)
-};
-
 struct Model {
     std::string provider;                  // a Provider::id
     std::string id;                        // the model id as routes name it; unique per provider
@@ -123,7 +114,10 @@ struct Model {
     std::optional<double> input_price;     // per million input tokens, >= 0
     std::optional<double> output_price;    // per million output tokens, >= 0
     Capabilities capabilities;
-    std::optional<ReasoningSupport> reasoning;  // "reasoning"; absent: knob none
+    // "reasoning" (reasoning.md 3.1): the knob the governor turns, as govern() takes it (with this
+    // model's max_output_tokens); absent: knob none, never steered. Budget bounds: 1..the model's
+    // max_output_tokens, max_budget_tokens >= min_budget_tokens.
+    std::optional<reasoning::Capability> reasoning;
 
     // The id sent upstream: native_id when set, else id.
     const std::string& upstream_id() const noexcept { return native_id ? *native_id : id; }
