@@ -8,6 +8,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "reroute/config.hpp"
 #include "reroute/json.hpp"
@@ -17,42 +18,32 @@ using emscripten::val;
 namespace reroute::wasm::auto_binding {
 namespace {
 
-void member(std::string& out, std::string_view key) {
-    if (out.back() != '{') out += ',';
-    json::write_string(out, key);
-    out += ':';
-}
-void string_member(std::string& out, std::string_view key, std::string_view value) {
-    member(out, key);
-    json::write_string(out, value);
-}
-void optional_member(std::string& out, std::string_view key, const std::optional<std::string>& value) {
-    member(out, key);
-    if (value) json::write_string(out, *value);
-    else out += "null";
-}
-void number_member(std::string& out, std::string_view key, double value) {
-    member(out, key);
-    json::write_number(out, value);
+// The items of `list` as a JSON array, each written by `write`.
+template <class List, class Write>
+void write_array(std::string& out, const List& list, Write write) {
+    out += '[';
+    for (const auto& item : list) {
+        if (out.back() != '[') out += ',';
+        write(item);
+    }
+    out += ']';
 }
 
 void write_auto_route(std::string& out, const Config& config, const AutoRoute& route) {
-    out += '{';
-    string_member(out, "name", route.name);
-    member(out, "candidates");
-    out += '[';
-    for (const std::string& name : route.candidates) {
-        if (out.back() != '[') out += ',';
-        out += '{';
-        string_member(out, "slug", name);
+    json::ObjectWriter o(out);
+    o.str("name", route.name);
+    write_array(o.key("candidates"), route.candidates, [&](const std::string& name) {
+        json::ObjectWriter c(out);
+        c.str("slug", name);
         const Route* r = config.find_declared_route(name);
-        string_member(out, "description", r ? std::string_view(r->description) : std::string_view());
-        out += '}';
-    }
-    out += ']';
-    optional_member(out, "default", route.default_route);
-    optional_member(out, "classifier", config.classifier_of(route));
-    out += '}';
+        c.str("description", r ? std::string_view(r->description) : std::string_view());
+        c.close();
+    });
+    if (route.default_route) o.str("default", *route.default_route);
+    else o.null("default");
+    if (const auto classifier = config.classifier_of(route)) o.str("classifier", *classifier);
+    else o.null("classifier");
+    o.close();
 }
 
 // The capability object govern() takes (snake_case, as reasoning.d.ts declares it), or null.
@@ -62,48 +53,39 @@ void write_capability(std::string& out, const Model& model) {
         return;
     }
     const reasoning::Capability& r = *model.reasoning;
-    out += '{';
-    string_member(out, "knob", reasoning::to_string(r.knob));
-    member(out, "supports_minimal");
-    out += r.supports_minimal ? "true" : "false";
-    if (r.min_budget_tokens) number_member(out, "min_budget_tokens", double(*r.min_budget_tokens));
-    if (r.max_budget_tokens) number_member(out, "max_budget_tokens", double(*r.max_budget_tokens));
-    if (r.max_output_tokens) number_member(out, "max_output_tokens", double(*r.max_output_tokens));
-    out += '}';
+    json::ObjectWriter o(out);
+    o.str("knob", reasoning::to_string(r.knob));
+    o.boolean("supports_minimal", r.supports_minimal);
+    if (r.min_budget_tokens) o.integer("min_budget_tokens", *r.min_budget_tokens);
+    if (r.max_budget_tokens) o.integer("max_budget_tokens", *r.max_budget_tokens);
+    if (r.max_output_tokens) o.integer("max_output_tokens", *r.max_output_tokens);
+    o.close();
 }
 
 std::string view_json(const Config& config) {
-    std::string out = "{\"ok\":true";
-    out += ",\"autoRoutes\":[";
-    for (const AutoRoute& a : config.auto_routes) {
-        if (out.back() != '[') out += ',';
-        write_auto_route(out, config, a);
-    }
-    if (auto implicit = config.find_auto_route("auto"); implicit && implicit->path.empty() && !implicit->candidates.empty()) {
-        if (out.back() != '[') out += ',';
-        write_auto_route(out, config, *implicit);
-    }
-    out += "],\"routes\":[";
-    for (const Route& r : config.routes) {
-        if (out.back() != '[') out += ',';
-        out += '{';
-        string_member(out, "name", r.name);
-        string_member(out, "description", r.description);
-        string_member(out, "agentType", r.agent_type);
-        number_member(out, "maxSteps", r.max_steps);
-        string_member(out, "reasoning", to_string(r.reasoning));
-        out += '}';
-    }
-    out += "],\"models\":[";
-    for (const Model& m : config.models) {
-        if (out.back() != '[') out += ',';
-        out += '{';
-        string_member(out, "ref", m.provider + ":" + m.id);
-        member(out, "capability");
-        write_capability(out, m);
-        out += '}';
-    }
-    out += "]}";
+    std::string out;
+    json::ObjectWriter o(out);
+    o.boolean("ok", true);
+    std::vector<AutoRoute> autos = config.auto_routes;
+    if (auto implicit = config.find_auto_route("auto"); implicit && implicit->path.empty() && !implicit->candidates.empty())
+        autos.push_back(std::move(*implicit));
+    write_array(o.key("autoRoutes"), autos, [&](const AutoRoute& a) { write_auto_route(out, config, a); });
+    write_array(o.key("routes"), config.routes, [&](const Route& r) {
+        json::ObjectWriter w(out);
+        w.str("name", r.name);
+        w.str("description", r.description);
+        w.str("agentType", r.agent_type);
+        w.integer("maxSteps", r.max_steps);
+        w.str("reasoning", to_string(r.reasoning));
+        w.close();
+    });
+    write_array(o.key("models"), config.models, [&](const Model& m) {
+        json::ObjectWriter w(out);
+        w.str("ref", m.provider + ":" + m.id);
+        write_capability(w.key("capability"), m);
+        w.close();
+    });
+    o.close();
     return out;
 }
 

@@ -718,6 +718,14 @@ void write_string(std::string& out, std::string_view utf8) {
     out += '"';
 }
 
+std::string& ObjectWriter::key(std::string_view name) {
+    if (!first_) out_ += ',';
+    first_ = false;
+    write_string(out_, name);
+    out_ += ':';
+    return out_;
+}
+
 void write_number(std::string& out, double value) {
     if (!std::isfinite(value)) {
         out += "null";  // what JSON.stringify writes for NaN and the infinities

@@ -148,34 +148,7 @@ LooseState loose_state(const Value& v) {
 // ---------------------------------------------------------------------------------------------
 // Writing
 
-// Numbers as JavaScript writes them (json::write_number: integers exactly, other values in the
-// shortest form that reads back).
-void write_double(std::string& out, double v) { json::write_number(out, v); }
-
-void write_int(std::string& out, std::int64_t v) { out += std::to_string(v); }
-
-// A tiny object writer: o.key("a"); value...; commas handled.
-class Obj {
-public:
-    explicit Obj(std::string& out) : out_(out) { out_ += '{'; }
-    std::string& key(std::string_view k) {
-        if (!first_) out_ += ',';
-        first_ = false;
-        json::write_string(out_, k);
-        out_ += ':';
-        return out_;
-    }
-    void str(std::string_view k, std::string_view v) { json::write_string(key(k), v); }
-    void num(std::string_view k, double v) { write_double(key(k), v); }
-    void integer(std::string_view k, std::int64_t v) { write_int(key(k), v); }
-    void boolean(std::string_view k, bool v) { key(k) += v ? "true" : "false"; }
-    void null(std::string_view k) { key(k) += "null"; }
-    void close() { out_ += '}'; }
-
-private:
-    std::string& out_;
-    bool first_ = true;
-};
+using Obj = json::ObjectWriter;
 
 void write_accumulator(std::string& out, const Accumulator& a) {
     Obj o(out);

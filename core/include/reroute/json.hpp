@@ -97,4 +97,23 @@ void write_string(std::string& out, std::string_view utf8);
 // JavaScript's Number#toString for finite values (shortest round-trip form).
 void write_number(std::string& out, double value);
 
+// Writes one JSON object into `out`, member by member: {"a":1,"b":"x"}. key() writes a member's
+// name (and the comma before it) and returns `out` for the caller to append the value; close()
+// ends the object.
+class ObjectWriter {
+public:
+    explicit ObjectWriter(std::string& out) : out_(out) { out_ += '{'; }
+    std::string& key(std::string_view name);
+    void str(std::string_view name, std::string_view value) { write_string(key(name), value); }
+    void num(std::string_view name, double value) { write_number(key(name), value); }
+    void integer(std::string_view name, std::int64_t value) { key(name) += std::to_string(value); }
+    void boolean(std::string_view name, bool value) { key(name) += value ? "true" : "false"; }
+    void null(std::string_view name) { key(name) += "null"; }
+    void close() { out_ += '}'; }
+
+private:
+    std::string& out_;
+    bool first_ = true;
+};
+
 }  // namespace reroute::json
