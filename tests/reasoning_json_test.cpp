@@ -2,7 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <limits>
 #include <random>
+#include <utility>
 #include <string>
 
 using namespace reroute::reasoning;
@@ -58,6 +60,57 @@ TEST_CASE("a state that breaks a rule of 5.5 reads as no state at all") {
          }) {
         CAPTURE(bad);
         CHECK_FALSE(parse_state(bad));
+    }
+}
+
+TEST_CASE("the complete form's numbers read like the JSON of the same state, rule for rule") {
+    ReasoningState s;
+    Outcome o;
+    o.turn_class = TurnClass::medium;
+    o.intensity = 0.5;
+    o.budget_tokens = 4096;
+    o.reasoning_tokens = 3000;
+    o.chosen_tier = Tier::medium;
+    record(s, o);
+    record(s, o);
+    const auto numbers_of = [](const ReasoningState& st) {
+        StateNumbers n;
+        n.turns = double(st.turns);
+        n.intensity_count = double(st.intensity.count);
+        n.intensity_mean = st.intensity.mean;
+        n.intensity_m2 = st.intensity.m2;
+        for (int i = 0; i < kTurnClassCount; ++i) {
+            const Bucket& b = st.buckets[std::size_t(i)];
+            n.buckets[i] = {double(b.tokens.count), b.tokens.mean, b.tokens.m2, b.under_ema, b.wasteful_ema, b.quality_ema,
+                            b.last_tier ? double(rank(*b.last_tier)) : kNoLastTier};
+        }
+        return n;
+    };
+    const StateNumbers good = numbers_of(s);
+    REQUIRE(state_from_numbers(good));
+    CHECK(*state_from_numbers(good) == s);
+    CHECK(state_from_numbers(good)->bucket(TurnClass::easy).last_tier == std::nullopt);
+
+    constexpr double inf = std::numeric_limits<double>::infinity(), nan = std::numeric_limits<double>::quiet_NaN();
+    const std::pair<std::string, void (*)(StateNumbers&)> broken[] = {
+        {"negative turns", [](StateNumbers& n) { n.turns = -1; }},
+        {"fractional count", [](StateNumbers& n) { n.intensity_count = 1.5; }},
+        {"count above 2^53", [](StateNumbers& n) { n.buckets[2].count = 1e300; }},
+        {"NaN count", [](StateNumbers& n) { n.buckets[0].count = nan; }},
+        {"infinite mean", [](StateNumbers& n) { n.buckets[1].mean = inf; }},
+        {"NaN m2", [](StateNumbers& n) { n.intensity_m2 = nan; }},
+        {"negative m2", [](StateNumbers& n) { n.buckets[1].m2 = -1; }},
+        {"ema above 1", [](StateNumbers& n) { n.buckets[2].under_ema = 1.5; }},
+        {"ema below 0", [](StateNumbers& n) { n.buckets[0].quality_ema = -0.1; }},
+        {"NaN ema", [](StateNumbers& n) { n.buckets[0].wasteful_ema = nan; }},
+        {"tier rank out of range", [](StateNumbers& n) { n.buckets[1].last_tier = 4; }},
+        {"fractional tier rank", [](StateNumbers& n) { n.buckets[1].last_tier = 1.5; }},
+    };
+    for (const auto& [name, breaks] : broken) {
+        CAPTURE(name);
+        StateNumbers n = good;
+        breaks(n);
+        CHECK_FALSE(state_from_numbers(n));
     }
 }
 

@@ -2,13 +2,13 @@
 //
 // `govern` is a JS function that lives in the glue (installed below with EM_JS, exposed by the
 // loader from `Module.rrDirect`): it reads the plain input object into static blocks in linear
-// memory (numbers, and the learned states as loose fields that state_from_loose checks against the
-// rules of 5.5), writes the message as UTF-8 into a text buffer, calls the raw export rr_govern,
-// and builds the plain result object from a static block of numbers. A state in the complete form
-// that the edge stores (every field present, of the right type) costs only its numbers: the field
-// types are filled in here. No Embind conversion, no handle, no
-// allocation in the module per call. With "explain": true it hands the input to the JSON facade
-// (bindings_reasoning.cpp), which adds "why" and "explain".
+// memory, writes the message as UTF-8 into a text buffer, calls the raw export rr_govern, and
+// builds the plain result object from a static block of numbers. A learned state in the complete
+// form that the edge stores (every field present, of the right type) travels as its 25 numbers;
+// any other shape as loose fields with their types. The core checks either against the rules of
+// 5.5. No Embind conversion, no handle, no allocation in the module per call. With
+// "explain": true it hands the input to the JSON facade (bindings_reasoning.cpp), which adds "why"
+// and "explain".
 #include <emscripten/em_js.h>
 #include <emscripten/emscripten.h>
 
@@ -33,8 +33,8 @@ enum InputSlot : int {
 };
 // How JS wrote a learned state.
 enum StateShape : int {
-    kLooseShape,     // every field the state reader looks at, with its type
-    kCompleteShape,  // the complete form: only the numbers, and the last tiers with their types
+    kLooseShape,     // every field the state reader looks at, with its type (LooseState)
+    kCompleteShape,  // the complete form: its numbers (StateNumbers)
 };
 enum InputFlag : int {
     kHasAttachments = 1, kHasRag = 2, kHasWeb = 4, kSupportsMinimal = 8, kClientTemperature = 16,
@@ -49,6 +49,9 @@ enum ResultSlot : int {
 };
 static_assert(sizeof(LooseField) == 16 && offsetof(LooseField, type) == 0 && offsetof(LooseField, number) == 8,
               "the JS side writes LooseFields by offset");
+static_assert(sizeof(StateNumbers) == 25 * sizeof(double) && offsetof(StateNumbers, buckets) == 4 * sizeof(double) &&
+                  sizeof(StateNumbers::BucketNumbers) == 7 * sizeof(double),
+              "the JS side writes StateNumbers as 25 doubles: turns, intensity, then 7 per bucket");
 
 // The blocks JS writes and reads, at fixed addresses. JS writes every slot the state reader looks
 // at (a child only under an object parent), so the states need no clearing between calls.
@@ -56,6 +59,8 @@ struct Blocks {
     double input[kInputSlots];
     LooseState thread;
     LooseState profile;
+    StateNumbers thread_numbers;
+    StateNumbers profile_numbers;
     double result[kResultSlots];
 };
 Blocks g_blocks;
@@ -67,23 +72,10 @@ std::optional<std::int64_t> whole(double d) {
 }
 double finite_or(double d, double fallback) { return d == d ? d : fallback; }
 
-// The field types of the complete form, except the last tiers (string or null).
-constexpr LooseState complete_form_types() {
-    LooseState s{};
-    for (auto& f : s) f.type = FieldType::number;
-    s[kStateSelf].type = s[kStateIntensity].type = s[kStateBuckets].type = FieldType::object;
-    for (int b = 0; b < kTurnClassCount; ++b) s[kBucketFirst + b * kBucketSlots + kBucketSelf].type = FieldType::object;
-    return s;
-}
-constexpr LooseState kCompleteFormTypes = complete_form_types();
-
-// A state JS wrote (slot 0 absent or null: no state).
-std::optional<ReasoningState> state_from_fields(LooseState& fields, double shape) {
-    if (shape == static_cast<double>(kCompleteShape)) {
-        for (int i = 0; i < kBucketFirst; ++i) fields[i].type = kCompleteFormTypes[i].type;
-        for (int b = kBucketFirst; b < kStateSlots; b += kBucketSlots)
-            for (int i = b; i < b + kBucketLastTier; ++i) fields[i].type = kCompleteFormTypes[i].type;
-    }
+// A state JS wrote: in the complete form as numbers, else as loose fields (self absent or null: no
+// state).
+std::optional<ReasoningState> state_from_blocks(const StateNumbers& numbers, const LooseState& fields, double shape) {
+    if (shape == static_cast<double>(kCompleteShape)) return state_from_numbers(numbers);
     const FieldType self = fields[kStateSelf].type;
     if (self == FieldType::absent || self == FieldType::null) return std::nullopt;
     return state_from_loose(fields);
@@ -172,8 +164,8 @@ EMSCRIPTEN_KEEPALIVE void rr_govern() {
     g.client.temperature = flags & kClientTemperature;
     g.client.reasoning = flags & kClientReasoning;
     g.client.max_tokens = whole(in[kClientMaxTokens]);
-    const auto thread = state_from_fields(g_blocks.thread, in[kThreadShape]);
-    const auto profile = state_from_fields(g_blocks.profile, in[kProfileShape]);
+    const auto thread = state_from_blocks(g_blocks.thread_numbers, g_blocks.thread, in[kThreadShape]);
+    const auto profile = state_from_blocks(g_blocks.profile_numbers, g_blocks.profile, in[kProfileShape]);
     g.thread = thread ? &*thread : nullptr;
     g.profile = profile ? &*profile : nullptr;
     write_result(govern(g));
@@ -183,10 +175,13 @@ EMSCRIPTEN_KEEPALIVE void rr_govern() {
 
 // The JS side. `blocks` is g_blocks' address; the offsets follow struct Blocks.
 EM_JS(void, rr_govern_install, (const void* blocks, std::uint32_t thread_offset, std::uint32_t profile_offset,
+                                std::uint32_t thread_numbers_offset, std::uint32_t profile_numbers_offset,
                                 std::uint32_t result_offset), {
     var IN = blocks >> 3;
     var THREAD = blocks + thread_offset;
     var PROFILE = blocks + profile_offset;
+    var THREAD_NUMBERS = blocks + thread_numbers_offset;
+    var PROFILE_NUMBERS = blocks + profile_numbers_offset;
     var OUT = (blocks + result_offset) >> 3;
     var TIERS = ['off', 'low', 'medium', 'high'];
     var CLASSES = ['easy', 'medium', 'hard'];
@@ -219,34 +214,33 @@ EM_JS(void, rr_govern_install, (const void* blocks, std::uint32_t thread_offset,
         U[at] = t;
         return t === 4;
     };
-    // A learned state in the complete form: its numbers, and each bucket's last tier with its type.
-    // False (leaving a partial write) for any other shape.
-    var putCompleteBucket = function(U, F, at, k) {
+    // A learned state in the complete form, as StateNumbers at F[f..f+24]: turns, intensity, then
+    // per bucket (easy, medium, hard) its numbers and its last tier's rank (-1 for null). False
+    // (leaving a partial write) for any other shape, unknown tier names included.
+    var putCompleteBucket = function(F, f, k) {
         if (!isObj(k)) return false;
-        var f = at >> 3, v;
-        v = k.count; if (typeof v !== 'number') return false; F[f + 3] = v;
-        v = k.mean; if (typeof v !== 'number') return false; F[f + 5] = v;
-        v = k.m2; if (typeof v !== 'number') return false; F[f + 7] = v;
-        v = k.under_ema; if (typeof v !== 'number') return false; F[f + 9] = v;
-        v = k.wasteful_ema; if (typeof v !== 'number') return false; F[f + 11] = v;
-        v = k.quality_ema; if (typeof v !== 'number') return false; F[f + 13] = v;
+        var v;
+        v = k.count; if (typeof v !== 'number') return false; F[f] = v;
+        v = k.mean; if (typeof v !== 'number') return false; F[f + 1] = v;
+        v = k.m2; if (typeof v !== 'number') return false; F[f + 2] = v;
+        v = k.under_ema; if (typeof v !== 'number') return false; F[f + 3] = v;
+        v = k.wasteful_ema; if (typeof v !== 'number') return false; F[f + 4] = v;
+        v = k.quality_ema; if (typeof v !== 'number') return false; F[f + 5] = v;
         v = k.last_tier;
-        if (typeof v === 'string') { U[at + 112] = 2; F[f + 15] = tierIndex(v); }
-        else if (v === null) U[at + 112] = 3;
-        else return false;
+        if (v === null) F[f + 6] = -1;
+        else if (typeof v !== 'string' || (F[f + 6] = tierIndex(v)) < 0) return false;
         return true;
     };
-    var putComplete = function(U, F, at, s) {
+    var putComplete = function(F, f, s) {
         if (!isObj(s)) return false;
-        var a = s.intensity, k = s.buckets;
+        var a = s.intensity, k = s.buckets, v;
         if (!isObj(a) || !isObj(k)) return false;
-        var f = at >> 3, v;
-        v = s.turns; if (typeof v !== 'number') return false; F[f + 3] = v;
-        v = a.count; if (typeof v !== 'number') return false; F[f + 7] = v;
-        v = a.mean; if (typeof v !== 'number') return false; F[f + 9] = v;
-        v = a.m2; if (typeof v !== 'number') return false; F[f + 11] = v;
-        return putCompleteBucket(U, F, at + 112, k.easy) && putCompleteBucket(U, F, at + 240, k.medium) &&
-            putCompleteBucket(U, F, at + 368, k.hard);
+        v = s.turns; if (typeof v !== 'number') return false; F[f] = v;
+        v = a.count; if (typeof v !== 'number') return false; F[f + 1] = v;
+        v = a.mean; if (typeof v !== 'number') return false; F[f + 2] = v;
+        v = a.m2; if (typeof v !== 'number') return false; F[f + 3] = v;
+        return putCompleteBucket(F, f + 4, k.easy) && putCompleteBucket(F, f + 11, k.medium) &&
+            putCompleteBucket(F, f + 18, k.hard);
     };
     // A learned state as loose fields, in StateSlot/BucketSlot order, 16 bytes a slot.
     var putBucket = function(U, F, at, k) {
@@ -275,9 +269,9 @@ EM_JS(void, rr_govern_install, (const void* blocks, std::uint32_t thread_offset,
         putBucket(U, F, at + 368, k.hard);
     };
     // Returns the StateShape written.
-    var putState = function(U, F, at, s) {
-        if (putComplete(U, F, at, s)) return 1;
-        putLoose(U, F, at, s);
+    var putState = function(U, F, loose, numbers, s) {
+        if (putComplete(F, numbers >> 3, s)) return 1;
+        putLoose(U, F, loose, s);
         return 0;
     };
     // The message as UTF-8 in the text buffer; returns its byte length. Short ASCII text is copied
@@ -331,8 +325,8 @@ EM_JS(void, rr_govern_install, (const void* blocks, std::uint32_t thread_offset,
         F[IN + 11] = whole(cp.max_output_tokens);
         F[IN + 12] = whole(client.max_tokens);
         F[IN + 13] = len;
-        F[IN + 14] = putState(U, F, THREAD, o.thread);
-        F[IN + 15] = putState(U, F, PROFILE, o.profile);
+        F[IN + 14] = putState(U, F, THREAD, THREAD_NUMBERS, o.thread);
+        F[IN + 15] = putState(U, F, PROFILE, PROFILE_NUMBERS, o.profile);
         _rr_govern();
         F = HEAPF64;
         var patch = {};
@@ -364,7 +358,8 @@ namespace {
 [[maybe_unused]] const bool g_installed = [] {
     using reroute::wasm::govern_binding::Blocks;
     using reroute::wasm::govern_binding::g_blocks;
-    rr_govern_install(&g_blocks, offsetof(Blocks, thread), offsetof(Blocks, profile), offsetof(Blocks, result));
+    rr_govern_install(&g_blocks, offsetof(Blocks, thread), offsetof(Blocks, profile), offsetof(Blocks, thread_numbers),
+                      offsetof(Blocks, profile_numbers), offsetof(Blocks, result));
     return true;
 }();
 }  // namespace

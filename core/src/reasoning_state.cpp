@@ -1,6 +1,6 @@
-// Learned state from loose fields (reasoning.md 5.5): the validation rules shared by the JSON reader
-// (reasoning_json.cpp) and the WASM binding, which writes a JS object's fields straight into a
-// LooseState. On the governor's per-attempt path, so it lives apart from the JSON code (the module
+// Learned state from loose fields or from the complete form's numbers (reasoning.md 5.5): the
+// validation rules shared by the JSON reader (reasoning_json.cpp) and the WASM binding, which writes
+// a JS object's fields straight into a LooseState or, for a complete state, a StateNumbers. On the governor's per-attempt path, so it lives apart from the JSON code (the module
 // compiles this file for speed and the JSON code for size).
 #include <cmath>
 
@@ -15,32 +15,53 @@ bool is_integer(double d) noexcept { return std::isfinite(d) && d == std::floor(
 
 // State validation (5.5). `ok` turns false on the first broken rule. Everything is written in place
 // and inlined: this runs on every governor step from JS, for the thread state and the profile.
+// The number rules come first; the loose form checks each field's type, then applies them.
 struct StateReader {
     bool ok = true;
 
-    // A count: absent -> 0; otherwise a non-negative integer.
-    [[gnu::always_inline]] std::int64_t count(const LooseField& f) {
-        if (f.type == FieldType::absent) return 0;
-        if (f.type != FieldType::number || !is_integer(f.number) || f.number < 0) {
+    // A count: a non-negative integer.
+    [[gnu::always_inline]] std::int64_t count(double x) {
+        if (!is_integer(x) || x < 0) {
             ok = false;
             return 0;
         }
-        return static_cast<std::int64_t>(f.number);
+        return static_cast<std::int64_t>(x);
     }
-    // A finite number: absent -> fallback.
+    [[gnu::always_inline]] double finite(double x) {
+        if (!std::isfinite(x)) ok = false;
+        return x;
+    }
+    [[gnu::always_inline]] double ema(double x) {
+        if (!(x >= 0 && x <= 1)) ok = false;  // NaN included
+        return x;
+    }
+    [[gnu::always_inline]] void accumulator(double count_value, double mean, double m2, Accumulator& a) {
+        a.count = count(count_value);
+        a.mean = finite(mean);
+        a.m2 = finite(m2);
+        if (a.m2 < 0) ok = false;
+    }
+    // A tier's rank (0 off .. 3 high).
+    [[gnu::always_inline]] void last_tier(double rank, Bucket& b) {
+        if (rank == 0 || rank == 1 || rank == 2 || rank == 3) b.last_tier = tier_at(static_cast<int>(rank));
+        else ok = false;
+    }
+
+    // ---- the loose form: absent fields take their defaults ----
+    [[gnu::always_inline]] std::int64_t count(const LooseField& f) {
+        if (f.type == FieldType::absent) return 0;
+        if (f.type != FieldType::number) ok = false;
+        return count(f.number);
+    }
     [[gnu::always_inline]] double number(const LooseField& f, double fallback) {
         if (f.type == FieldType::absent) return fallback;
-        if (f.type != FieldType::number || !std::isfinite(f.number)) {
+        if (f.type != FieldType::number) {
             ok = false;
             return fallback;
         }
-        return f.number;
+        return finite(f.number);
     }
-    [[gnu::always_inline]] double ema(const LooseField& f, double fallback) {
-        const double x = number(f, fallback);
-        if (x < 0 || x > 1) ok = false;
-        return x;
-    }
+    [[gnu::always_inline]] double ema(const LooseField& f, double fallback) { return ema(number(f, fallback)); }
     // An optional object: absent is fine, anything but an object breaks the state.
     [[gnu::always_inline]] bool object(const LooseField& f) {
         if (f.type == FieldType::absent) return false;
@@ -62,7 +83,7 @@ struct StateReader {
         b.wasteful_ema = ema(fields[kBucketWasteful], 0);
         b.quality_ema = ema(fields[kBucketQuality], 1);
         const LooseField& t = fields[kBucketLastTier];
-        if (t.type == FieldType::string && t.number >= 0 && t.number <= 3) b.last_tier = tier_at(static_cast<int>(t.number));
+        if (t.type == FieldType::string) last_tier(t.number, b);  // -1: not a tier name
         else if (t.type != FieldType::absent && t.type != FieldType::null) ok = false;
     }
     // `out` starts as a default state.
@@ -78,6 +99,21 @@ struct StateReader {
                 bucket(&s[kBucketFirst + b * kBucketSlots], out.buckets[static_cast<std::size_t>(b)]);
         }
     }
+
+    // ---- the complete form: every field present ----
+    void state(const StateNumbers& s, ReasoningState& out) {
+        out.turns = count(s.turns);
+        accumulator(s.intensity_count, s.intensity_mean, s.intensity_m2, out.intensity);
+        for (int i = 0; i < kTurnClassCount; ++i) {
+            const StateNumbers::BucketNumbers& n = s.buckets[i];
+            Bucket& b = out.buckets[static_cast<std::size_t>(i)];
+            accumulator(n.count, n.mean, n.m2, b.tokens);
+            b.under_ema = ema(n.under_ema);
+            b.wasteful_ema = ema(n.wasteful_ema);
+            b.quality_ema = ema(n.quality_ema);
+            if (n.last_tier != kNoLastTier) last_tier(n.last_tier, b);
+        }
+    }
 };
 
 }  // namespace
@@ -86,6 +122,14 @@ std::optional<ReasoningState> state_from_loose(const LooseState& fields) {
     std::optional<ReasoningState> out(std::in_place);
     StateReader r;
     r.state(fields, *out);
+    if (!r.ok) out.reset();
+    return out;
+}
+
+std::optional<ReasoningState> state_from_numbers(const StateNumbers& numbers) {
+    std::optional<ReasoningState> out(std::in_place);
+    StateReader r;
+    r.state(numbers, *out);
     if (!r.ok) out.reset();
     return out;
 }

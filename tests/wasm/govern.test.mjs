@@ -39,6 +39,8 @@ const states = {
   'negative m2': edit((s) => { s.buckets.medium.m2 = -1; }),
   'ema above 1': edit((s) => { s.buckets.hard.quality_ema = 1.5; }),
   'infinite mean': edit((s) => { s.buckets.hard.mean = Infinity; }),
+  'NaN count': edit((s) => { s.buckets.easy.count = NaN; }),
+  'ema below 0': edit((s) => { s.buckets.medium.wasteful_ema = -0.25; }),
   'intensity an array': edit((s) => { s.intensity = [1, 2, 3]; }),
   'bucket a string': edit((s) => { s.buckets.hard = 'hard'; }),
   'buckets null': edit((s) => { s.buckets = null; }),

@@ -54,6 +54,18 @@ enum BucketSlot : std::uint8_t {
 inline constexpr int kStateSlots = kBucketFirst + 3 * kBucketSlots;
 using LooseState = std::array<LooseField, kStateSlots>;
 std::optional<ReasoningState> state_from_loose(const LooseState& fields);
+// The complete form (every field present, each a number, the last tier a tier name or null) as
+// plain numbers: the same rules, without the field types. last_tier holds the tier's rank
+// (0 off .. 3 high) or kNoLastTier for null.
+inline constexpr double kNoLastTier = -1;
+struct StateNumbers {
+    double turns = 0;
+    double intensity_count = 0, intensity_mean = 0, intensity_m2 = 0;
+    struct BucketNumbers {
+        double count = 0, mean = 0, m2 = 0, under_ema = 0, wasteful_ema = 0, quality_ema = 1, last_tier = kNoLastTier;
+    } buckets[kTurnClassCount];
+};
+std::optional<ReasoningState> state_from_numbers(const StateNumbers& numbers);
 // An accumulator {count, mean, m2} under the same rules (`self`: the accumulator value itself).
 std::optional<Accumulator> accumulator_from_loose(const LooseField& self, const LooseField& count,
                                                   const LooseField& mean, const LooseField& m2);
