@@ -10,7 +10,11 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+// The same date and flags as edge/wrangler.toml (tests/edge/config-check.test.mjs compares them):
+// locally and on Cloudflare the worker runs with the same runtime behaviour. enable_request_signal
+// makes request.signal fire when the client goes away, which cancels the upstream request.
 export const COMPATIBILITY_DATE = '2024-09-01';
+export const COMPATIBILITY_FLAGS = ['enable_request_signal'];
 
 /** A routing config that does not load: every problem the core found, one line each. */
 export class ConfigProblems extends Error {
@@ -104,6 +108,7 @@ export async function generate({
     ${bindings.join(',\n    ')},
   ],
   compatibilityDate = "${COMPATIBILITY_DATE}",
+  compatibilityFlags = [${COMPATIBILITY_FLAGS.map(capnpString).join(', ')}],
   globalOutbound = "upstream",${index === 0 ? `
   durableObjectNamespaces = [(className = "HealthStore", uniqueKey = "reroute-health", preventEviction = true)],
   durableObjectStorage = (inMemory = void),` : ''}

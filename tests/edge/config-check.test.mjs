@@ -3,7 +3,7 @@
 // process exits 2 without serving anything.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -38,4 +38,11 @@ test('text that is not JSON is refused with its line and column', () => {
   const r = serve('{"providers": [}');
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, /config\.syntax .*line 1, column 16/);
+});
+
+test('the local workerd config runs with the compatibility date and flags of edge/wrangler.toml', async () => {
+  const { COMPATIBILITY_DATE, COMPATIBILITY_FLAGS } = await import('../../edge/src/config-gen.mjs');
+  const toml = readFileSync(join(ROOT, 'edge/wrangler.toml'), 'utf8');
+  assert.equal(toml.match(/^compatibility_date = "([^"]*)"/m)?.[1], COMPATIBILITY_DATE);
+  assert.deepEqual(JSON.parse(toml.match(/^compatibility_flags = (\[.*\])$/m)?.[1] ?? 'null'), COMPATIBILITY_FLAGS);
 });
