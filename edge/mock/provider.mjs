@@ -173,8 +173,9 @@ export const FAULTS = {
     plan: (p, [t]) => { p.firstTokenMs = ms(t, 1000); },
   },
   'cut-after': {
-    args: '[N=5][:rst]', doc: 'stream: N content tokens, then the socket is destroyed (FIN; `rst`: RST): no finish, no `[DONE]`; non-stream: half the body, then the same',
-    plan: (p, [n, mode]) => { p.cutAt = num(n, 5); p.cutRst = mode === 'rst'; },
+    args: '[N=5][:rst|:hang]',
+    doc: 'stream: N content tokens, then the socket is destroyed (FIN; `rst`: RST; `hang`: kept open, silent): no finish, no `[DONE]`; non-stream: half the body, then the same',
+    plan: (p, [n, mode]) => { p.cutAt = num(n, 5); p.cutRst = mode === 'rst'; p.cutHang = mode === 'hang'; },
   },
   'end-after': {
     args: '[N=5]', doc: 'stream: N tokens, then a clean end of the HTTP body with no finish and no `[DONE]`; non-stream: a truncated JSON body',
@@ -653,10 +654,7 @@ async function streamAnswer(res, signal, plan, answer, meta, extraHeaders, entry
   if (!plan.tool) await data(chunk(meta, { delta: { role: 'assistant', content: '' } }, usageExtra));
 
   for (let i = 0; i <= tokens.length; i++) {
-    if (i === plan.cutAt) {
-      entry.outcome = 'cut';
-      return plan.cutRst ? res.socket?.resetAndDestroy() : res.socket?.destroy();
-    }
+    if (i === plan.cutAt) return cutOff(res, plan, entry);
     if (i === plan.endAt) {
       entry.outcome = 'ended_without_finish';
       return res.end();
@@ -701,6 +699,13 @@ async function streamAnswer(res, signal, plan, answer, meta, extraHeaders, entry
   res.end();
 }
 
+/** The end of a `cut-after` answer: the socket destroyed (FIN or RST), or left open and silent. */
+function cutOff(res, plan, entry) {
+  entry.outcome = plan.cutHang ? 'stalled' : 'cut';
+  if (plan.cutHang) return undefined;
+  return plan.cutRst ? res.socket?.resetAndDestroy() : res.socket?.destroy();
+}
+
 async function jsonAnswer(res, signal, plan, answer, meta, extraHeaders, entry, sleep) {
   const n = emittedTokens(plan, answer);
   const cut = plan.filterAt !== undefined && plan.filterAt < answer.tokens.length;
@@ -729,11 +734,10 @@ async function jsonAnswer(res, signal, plan, answer, meta, extraHeaders, entry, 
     return sendJson(res, 200, plan.errorStyle === 'anthropic' ? BODIES.anthropicOverloaded() : BODIES.server(), headers);
   }
   if (plan.cutAt !== undefined) {
-    entry.outcome = 'cut';
     const buf = Buffer.from(text);
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': buf.length, ...headers });
     await new Promise((resolve) => res.write(buf.subarray(0, buf.length >> 1), resolve));
-    return plan.cutRst ? res.socket?.resetAndDestroy() : res.socket?.destroy();
+    return cutOff(res, plan, entry);
   }
   if (plan.endAt !== undefined || plan.malformedAt !== undefined) {
     entry.outcome = 'malformed';

@@ -161,14 +161,38 @@ export function upstreamRequest(attempt, key, bodyText, traceparent) {
   return { url: `${base}/chat/completions`, init: { method: 'POST', headers, body: bodyText } };
 }
 
+/** Bodies of announced length up to this size are read in one piece (see readBody). */
+const ONE_PIECE_MAX = 1024 * 1024;
+
 /**
  * Reads a whole body through the call's timers; resolves { text, bytes } or rejects like fetch.
  * `limit`: stop (and cancel the rest) after this many bytes.
+ *
+ * A body whose length the upstream announced (content-length, at most ONE_PIECE_MAX and within
+ * `limit`, not compressed) was complete when the upstream answered: it is read in one piece, its first token is
+ * the headers and the idle timeout bounds the whole body. That costs one wake-up of the worker
+ * instead of one per chunk. Any other body is read chunk by chunk, each chunk re-arming the idle
+ * timer.
  */
 export async function readBody(call, response, limit = Infinity) {
-  const reader = response.body?.getReader();
-  if (!reader) return { text: '', bytes: new Uint8Array(0) };
+  if (!response.body) return { text: '', bytes: new Uint8Array(0) };
   call.bytes ??= 0;
+  const announced = Number(response.headers.get('content-length') ?? NaN);
+  // (A compressed body's announced length says nothing about what it decompresses to.)
+  const plain = (response.headers.get('content-encoding') ?? 'identity') === 'identity';
+  if (plain && Number.isInteger(announced) && announced >= 0 && announced <= ONE_PIECE_MAX && announced <= limit) {
+    call.firstToken();
+    call.armIdle();
+    let bytes;
+    try {
+      bytes = new Uint8Array(await response.arrayBuffer());
+    } finally {
+      call.pauseIdle();
+    }
+    call.bytes += bytes.byteLength;
+    return withText(bytes);
+  }
+  const reader = response.body.getReader();
   const chunks = [];
   let size = 0;
   try {
@@ -188,9 +212,10 @@ export async function readBody(call, response, limit = Infinity) {
   } finally {
     call.pauseIdle();
   }
-  const bytes = concat(chunks, size);
-  return { bytes, get text() { return new TextDecoder().decode(bytes); } };
+  return withText(concat(chunks, size));
 }
+
+const withText = (bytes) => ({ bytes, get text() { return new TextDecoder().decode(bytes); } });
 
 export function concat(chunks, size) {
   if (chunks.length === 1) return chunks[0];

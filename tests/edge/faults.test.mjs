@@ -23,6 +23,7 @@ const FAULT_ROUTES = [
   ['rsilent', 'no-response', 'healthy'],
   ['rslow', 'slow-first-token:5000', 'healthy'],
   ['rcut', 'cut-after:5', 'healthy'],
+  ['rhalf', 'cut-after:5:hang', 'healthy'],
   ['rstall', 'stall:5', 'healthy'],
   ['rmal', 'malformed-at:5', 'healthy'],
   ['rnodone', 'no-done'],
@@ -179,6 +180,23 @@ describe('streams', () => {
     assert.equal(e.code, 'provider_error');
     assert.match(e.envelope, /^TALE_ERR1 /);
     assert.ok(r.frames.some((f) => f.event === 'reroute.trail'));
+  });
+
+  test('non-streaming answer cut halfway: never a truncated success, the fallback answers', async () => {
+    const r = await post(chat('rcut'));
+    assert.equal(r.status, 200);
+    assert.equal(r.json.choices[0].message.content, FULL_ANSWER);
+    assert.equal(r.json.model, 'healthy@rcut');
+    assert.match(r.headers['x-reroute-fallbacks'], /kind=reset/);
+  });
+
+  test('non-streaming answer silent halfway: the idle timeout ends it, the fallback answers', async () => {
+    const t0 = Date.now();
+    const r = await post(chat('rhalf'));
+    assert.equal(r.status, 200);
+    assert.equal(r.json.model, 'healthy@rhalf');
+    assert.match(r.headers['x-reroute-fallbacks'], /kind=timeout_idle/);
+    assert.ok(Date.now() - t0 < 1000 + 1000, `answered after ${Date.now() - t0} ms (idle timeout 1 s)`);
   });
 
   test('stall mid-stream: detected within the idle timeout + 0.5 s, ended with an error', async () => {
