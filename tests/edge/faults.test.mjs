@@ -23,6 +23,7 @@ const FAULT_ROUTES = [
   ['rsilent', 'no-response', 'healthy'],
   ['rslow', 'slow-first-token:5000', 'healthy'],
   ['rcut', 'cut-after:5', 'healthy'],
+  ['rcutj', 'cut-after:5', 'healthy'],
   ['rhalf', 'cut-after:5:hang', 'healthy'],
   ['rstall', 'stall:5', 'healthy'],
   ['rmal', 'malformed-at:5', 'healthy'],
@@ -183,10 +184,10 @@ describe('streams', () => {
   });
 
   test('non-streaming answer cut halfway: never a truncated success, the fallback answers', async () => {
-    const r = await post(chat('rcut'));
+    const r = await post(chat('rcutj'));
     assert.equal(r.status, 200);
     assert.equal(r.json.choices[0].message.content, FULL_ANSWER);
-    assert.equal(r.json.model, 'healthy@rcut');
+    assert.equal(r.json.model, 'healthy@rcutj');
     assert.match(r.headers['x-reroute-fallbacks'], /kind=reset/);
   });
 
