@@ -63,7 +63,7 @@ TEST_CASE("a state that breaks a rule of 5.5 reads as no state at all") {
     }
 }
 
-TEST_CASE("the complete form's numbers read like the JSON of the same state, rule for rule") {
+TEST_CASE("the complete form's numbers read as the same state, and each broken rule of 5.5 as no state") {
     ReasoningState s;
     Outcome o;
     o.turn_class = TurnClass::medium;

@@ -116,23 +116,21 @@ struct StateReader {
     }
 };
 
+// A state read from either form; nullopt when it breaks a rule.
+template <class Form>
+std::optional<ReasoningState> read_state(const Form& form) {
+    std::optional<ReasoningState> out(std::in_place);
+    StateReader r;
+    r.state(form, *out);
+    if (!r.ok) out.reset();
+    return out;
+}
+
 }  // namespace
 
-std::optional<ReasoningState> state_from_loose(const LooseState& fields) {
-    std::optional<ReasoningState> out(std::in_place);
-    StateReader r;
-    r.state(fields, *out);
-    if (!r.ok) out.reset();
-    return out;
-}
+std::optional<ReasoningState> state_from_loose(const LooseState& fields) { return read_state(fields); }
 
-std::optional<ReasoningState> state_from_numbers(const StateNumbers& numbers) {
-    std::optional<ReasoningState> out(std::in_place);
-    StateReader r;
-    r.state(numbers, *out);
-    if (!r.ok) out.reset();
-    return out;
-}
+std::optional<ReasoningState> state_from_numbers(const StateNumbers& numbers) { return read_state(numbers); }
 
 std::optional<Accumulator> accumulator_from_loose(const LooseField& self, const LooseField& count,
                                                   const LooseField& mean, const LooseField& m2) {
