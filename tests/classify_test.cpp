@@ -528,3 +528,17 @@ TEST_CASE("the literal matcher stays exact when a long text has more occurrences
     m.scan(text, [&](std::uint16_t lit, std::size_t end) { got.emplace_back(lit, end); });
     CHECK(got == occurrences(lits, text));
 }
+
+TEST_CASE("the literal matcher finds the same occurrences at every text length, whether it walks one lane or four") {
+    const std::string_view lits[] = {"no api key is configured", "key", "dns", "d"};
+    reroute::detail::LiteralMatcher m(lits);
+    std::string source;
+    while (source.size() < 900) source += "x no api key is configured; dns failed. key d ";
+    for (std::size_t n = 0; n <= 900; ++n) {
+        CAPTURE(n);
+        const std::string_view text(source.data(), n);
+        std::vector<std::pair<int, std::size_t>> got;
+        m.scan(text, [&](std::uint16_t lit, std::size_t end) { got.emplace_back(lit, end); });
+        CHECK(got == occurrences(lits, text));
+    }
+}
