@@ -14,8 +14,9 @@ JOBS="${JOBS:-$(nproc)}"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
-# Debian packages the project needs; installed once, on first use.
-APT_PACKAGES=(cmake g++ clang libclang-rt-14-dev emscripten libboost-json1.81-dev doctest-dev chromium curl)
+# Debian packages the project needs; installed once, on first use (python3-minimal: a test's
+# listener that never accepts, tests/edge/helpers.mjs).
+APT_PACKAGES=(cmake g++ clang libclang-rt-14-dev emscripten libboost-json1.81-dev doctest-dev chromium curl python3-minimal)
 
 ensure_apt() {
   local missing=()

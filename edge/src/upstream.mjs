@@ -16,17 +16,26 @@ const encoder = new TextEncoder();
  * Both timers share one setTimeout that is moved only when a deadline comes closer: re-arming a
  * timer per chunk cost more CPU than the rest of a chunk's handling. A wake-up before any deadline
  * (the idle deadline moved on meanwhile) sleeps again until the nearest one.
+ *
+ * The connect timeout (failover.md II.6): fetch() does not say when its connection is up, so when
+ * no response has arrived halfway through the connect timeout, a bare TCP connection to the same
+ * host and port is tried. If that one is not up either when the connect timeout ends, the host
+ * does not answer connections: the attempt ends as `timeout_connect` instead of waiting for the
+ * first-token timeout. A host that accepts connections (and is only slow to answer) is left to the
+ * first-token timer. Only attempts slower than half the connect timeout pay for the probe.
  */
 export class UpstreamCall {
   constructor(attempt, clientSignal) {
     this.attempt = attempt;
     this.controller = new AbortController();
-    this.timedOut = null;   // 'timeout_first_token' | 'timeout_idle' once a timer fired
+    this.timedOut = null;   // 'timeout_connect' | 'timeout_first_token' | 'timeout_idle' once it fired
     this.cancelled = false; // the client went away
     this.startedAt = Date.now();
     this.bytes = 0;
     this.firstTokenAt = Infinity; // deadlines (ms since the epoch); Infinity: not running
     this.idleAt = Infinity;
+    this.connectCheckAt = Infinity;
+    this.responded = false; // the response's headers arrived
     this.timer = null;
     this.wakeAt = Infinity;  // when the pending setTimeout fires
     this.onTimer = () => this.wake();
@@ -61,16 +70,36 @@ export class UpstreamCall {
     const now = Date.now();
     if (this.firstTokenAt <= now) return this.fire('timeout_first_token');
     if (this.idleAt <= now) return this.fire('timeout_idle');
-    const next = Math.min(this.firstTokenAt, this.idleAt);
+    if (this.connectCheckAt <= now) {
+      this.connectCheckAt = Infinity;
+      this.checkConnect();
+    }
+    const next = Math.min(this.firstTokenAt, this.idleAt, this.connectCheckAt);
     if (next !== Infinity) this.schedule(next);
   }
 
   /** Sends the request; resolves with the Response or rejects (timer, client, transport). */
   send(url, init) {
-    this.firstTokenAt = this.startedAt + Math.max(0, this.attempt.timeouts.firstTokenMs);
-    this.schedule(this.firstTokenAt);
+    const { connectMs, firstTokenMs } = this.attempt.timeouts;
+    this.firstTokenAt = this.startedAt + Math.max(0, firstTokenMs);
+    // Worth checking only when the connect timeout ends before the first-token timeout.
+    if (connectMs > 0 && connectMs < firstTokenMs) this.connectCheckAt = this.startedAt + connectMs / 2;
+    this.schedule(Math.min(this.firstTokenAt, this.connectCheckAt));
     init.signal = this.controller.signal;
-    return fetch(url, init);
+    return fetch(url, init).then((res) => {
+      this.responded = true;
+      this.connectCheckAt = Infinity;
+      return res;
+    });
+  }
+
+  /** No response yet, halfway through the connect timeout: is the host accepting connections? */
+  async checkConnect() {
+    const connectEnd = this.startedAt + this.attempt.timeouts.connectMs;
+    const probe = await probeConnection(this.attempt.baseUrl, Math.max(1, connectEnd - Date.now()));
+    // Still waiting for the response (not answered, timed out, cancelled or done meanwhile).
+    const waiting = !this.responded && !this.timedOut && !this.cancelled && this.firstTokenAt !== Infinity;
+    if (probe === 'silent' && waiting) this.fire('timeout_connect');
   }
 
   /** The first token arrived: the first-token timer stops. */
@@ -93,6 +122,7 @@ export class UpstreamCall {
   done() {
     this.firstTokenAt = Infinity;
     this.idleAt = Infinity;
+    this.connectCheckAt = Infinity;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     this.wakeAt = Infinity;
@@ -119,33 +149,35 @@ export class UpstreamCall {
     if (this.cancelled) return { kind: 'cancelled', ...base };
     if (this.timedOut) return { kind: this.timedOut, message: `${this.timedOut} after ${base.durationMs} ms`, ...base };
     const message = String(error?.message ?? error ?? 'fetch failed');
-    if (!responded && (await refusesConnections(this.attempt.baseUrl, this.attempt.timeouts.connectMs))) {
+    if (!responded && (await probeConnection(this.attempt.baseUrl, Math.min(this.attempt.timeouts.connectMs, 2000))) === 'refused') {
       return { kind: 'connect_refused', transportCode: 'ECONNREFUSED', message, ...base };
     }
     return { kind: 'reset', transportCode: 'ECONNRESET', message, ...base };
   }
 }
 
-/** Whether a bare TCP connection to the URL's host and port is refused (bounded by `ms`). */
-async function refusesConnections(baseUrl, ms) {
+/**
+ * How a bare TCP connection to the URL's host and port goes within `ms`: 'open', 'refused' (or
+ * not even attempted: a URL without a host) or 'silent' (neither within `ms`). Closed at once.
+ */
+async function probeConnection(baseUrl, ms) {
   let url;
   try {
     url = new URL(baseUrl);
   } catch {
-    return false;
+    return 'refused';
   }
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
   let socket;
   let timer;
   try {
     socket = connect({ hostname: url.hostname.replace(/^\[|\]$/g, ''), port });
-    const outcome = await Promise.race([
-      socket.opened.then(() => false, () => true),
-      new Promise((resolve) => { timer = setTimeout(() => resolve(false), Math.max(1, Math.min(ms, 2000))); }),
+    return await Promise.race([
+      socket.opened.then(() => 'open', () => 'refused'),
+      new Promise((resolve) => { timer = setTimeout(() => resolve('silent'), Math.max(1, ms)); }),
     ]);
-    return outcome;
   } catch {
-    return true;
+    return 'refused';
   } finally {
     clearTimeout(timer);
     try { socket?.close(); } catch { /* already closed */ }

@@ -6,7 +6,8 @@ import { after, before, describe, test } from 'node:test';
 
 import { startMockProvider } from '../../edge/mock/provider.mjs';
 import {
-  FULL_ANSWER, KEYS, chat, closedPort, fingerprint, jsonFrames, model, request, startGateway, streamText, testConfig, upstreamCalls,
+  FULL_ANSWER, KEYS, chat, closedPort, fingerprint, jsonFrames, model, request, silentPort, startGateway, streamText, testConfig,
+  upstreamCalls,
 } from './helpers.mjs';
 
 // Every route gets providers of its own (same mock, same keys), so that the health one test
@@ -40,7 +41,7 @@ const FAULT_ROUTES = [
   ['rhang', 'slow-drip:400:20'],
 ];
 
-function faultConfig(mockUrl, refusedPort) {
+function faultConfig(mockUrl, refusedPort, silent) {
   const doc = testConfig(mockUrl, { refusedPort });
   for (const [name, primary, fallback, policy = {}, fallbackCaps = {}] of FAULT_ROUTES) {
     const targets = [];
@@ -56,19 +57,25 @@ function faultConfig(mockUrl, refusedPort) {
   doc.models.push(model('keys', 'healthy@rkeys'), model('twoeps', 'healthy@rrefused'));
   doc.routes.push({ name: 'rkeys', targets: [{ provider: 'keys', model: 'healthy@rkeys' }] });
   doc.routes.push({ name: 'rrefused', targets: [{ provider: 'twoeps', model: 'healthy@rrefused' }] });
+  doc.providers.push({ id: 'silent', base_url: `http://127.0.0.1:${silent}/v1`, credentials: [{ id: 'main', env: 'MOCK_KEY' }] });
+  doc.models.push(model('silent', 'healthy@rsilenthost'), model('mock', 'healthy@rsilenthost'));
+  doc.routes.push({ name: 'rsilenthost', targets: [{ provider: 'silent', model: 'healthy@rsilenthost' }, { provider: 'mock', model: 'healthy@rsilenthost' }] });
   return doc;
 }
 
 let gw;
 let mock;
+let silent;
 before(async () => {
   mock = await startMockProvider();
   const refusedPort = await closedPort();
-  gw = await startGateway(null, (url) => faultConfig(url, refusedPort), { mock });
+  silent = await silentPort();
+  gw = await startGateway(null, (url) => faultConfig(url, refusedPort, silent.port), { mock });
 });
 after(async () => {
   await gw?.stop();
   await mock?.close();
+  silent?.close();
 });
 
 const post = (body, opts) => request(gw.url, { body, ...opts });
@@ -149,6 +156,16 @@ describe('server errors and transport failures', () => {
     assert.ok(r.ms < 1500 + 1000, `answered after ${Math.round(r.ms)} ms`);
     assert.match(r.headers['x-reroute-fallbacks'], /kind=timeout_first_token/);
     assert.equal(upstreamCalls(mock, 'no-response@rsilent').length, 1, 'a silent target is not retried');
+  });
+
+  test('a host that does not answer connections: connect timeout (1 s, before the 1.5 s first-token timeout), the fallback serves', async () => {
+    const t0 = Date.now();
+    const r = await post(chat('rsilenthost'));
+    const ms = Date.now() - t0;
+    assert.equal(r.status, 200);
+    assert.equal(r.json.model, 'healthy@rsilenthost');
+    assert.match(r.headers['x-reroute-fallbacks'], /kind=timeout_connect/);
+    assert.ok(ms >= 1000 && ms < 1500, `answered after ${ms} ms`);
   });
 
   test('refused connection on one endpoint: the sibling endpoint serves', async () => {

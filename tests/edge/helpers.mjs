@@ -1,6 +1,7 @@
 // Shared by the edge integration tests: a mock provider in-process, workerd with the gateway as a
 // child on free ports, a test config builder, and an HTTP client that records SSE frames with
 // their arrival times. Every start registers its own cleanup, so no test leaves workerd running.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,36 @@ import { closedPort, fingerprint, startMockProvider } from '../../edge/mock/prov
 import { startEdge } from '../../edge/src/config-gen.mjs';
 
 export { closedPort, fingerprint };
+
+// A listening socket whose accept queue is full: the kernel drops further connection attempts, so a
+// client's connect neither succeeds nor fails (a host that does not answer connections). Python,
+// because Node accepts every connection itself; python3-minimal is in scripts/setup.
+const SILENT_LISTENER = `
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(0)
+fill = []
+for _ in range(3):
+    c = socket.socket()
+    c.setblocking(False)
+    try:
+        c.connect(s.getsockname())
+    except BlockingIOError:
+        pass
+    fill.append(c)
+print(s.getsockname()[1], flush=True)
+sys.stdin.read()
+`;
+
+/** A loopback port that never answers connections; resolves { port, close }. */
+export function silentPort() {
+  return new Promise((resolve, reject) => {
+    const child = spawn('python3', ['-c', SILENT_LISTENER], { stdio: ['pipe', 'pipe', 'inherit'] });
+    child.on('error', reject);
+    child.stdout.once('data', (b) => resolve({ port: Number(String(b).trim()), close: () => child.kill() }));
+  });
+}
 
 export const KEYS = {
   MOCK_KEY: 'test-key-mock',
