@@ -91,16 +91,17 @@ const sources = ['bench/governor_bench.cpp', ...['reasoning', 'reasoning_signals
   'governor_learn', 'governor_explain', 'reasoning_json', 'auto_router', 'json', 'text'].map((name) => `core/src/${name}.cpp`)];
 const headers = ['reasoning', 'reasoning_signals', 'governor', 'reasoning_json', 'auto_router', 'json', 'text']
   .map((name) => `core/include/reroute/${name}.hpp`).concat(['core/src/reasoning_text.hpp']);
-const newest = Math.max(...[...sources, ...headers].map((f) => statSync(join(root, f)).mtimeMs));
+// Rebuilt when a source, a header or this file (its flags) is newer than the build.
+const newest = Math.max(statSync(fileURLToPath(import.meta.url)).mtimeMs, ...[...sources, ...headers].map((f) => statSync(join(root, f)).mtimeMs));
 let core = null;
 try {
   if (!existsSync(out) || statSync(out).mtimeMs < newest) {
     mkdirSync(dirname(out), { recursive: true });
-    // The module's flags: -O2, and -O3 for the text scan (wasm/CMakeLists.txt).
-    const emxx = (args) => execFileSync('em++', ['-std=c++20', '-DNDEBUG', '-ffp-contract=off', '-I', join(root, 'core/include'), ...args],
+    // The module's flags: -O2 with link-time optimisation, and the text scan -O3 outside it (wasm/CMakeLists.txt).
+    const emxx = (args) => execFileSync('em++', ['-std=c++20', '-DNDEBUG', '-ffp-contract=off', '-flto', '-I', join(root, 'core/include'), ...args],
       { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NODE_PATH: '/usr/share/nodejs' } });
     const scanObject = join(dirname(out), 'reasoning_signals.o');
-    emxx(['-O3', '-c', join(root, 'core/src/reasoning_signals.cpp'), '-o', scanObject]);
+    emxx(['-O3', '-fno-lto', '-c', join(root, 'core/src/reasoning_signals.cpp'), '-o', scanObject]);
     emxx(['-O2', ...sources.filter((f) => !f.endsWith('reasoning_signals.cpp')).map((f) => join(root, f)), scanObject,
       '-sENVIRONMENT=node', '-sSINGLE_FILE=1', '-sALLOW_MEMORY_GROWTH=1', '-o', out]);
   }
