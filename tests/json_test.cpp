@@ -1,4 +1,5 @@
 #include "reroute/json.hpp"
+#include "reroute/text.hpp"
 
 #include <doctest/doctest.h>
 
@@ -416,5 +417,132 @@ TEST_CASE("scan agrees with parse on arbitrary bytes") {
         });
         CHECK(kind.has_value() == parsed.has_value());
         if (parsed && kind) CHECK(*kind == parsed->kind);
+    }
+}
+
+TEST_CASE("for_each_item and for_each_member give each entry of a valid text with its exact text") {
+    std::vector<std::string> items;
+    reroute::json::for_each_item(R"( [ 1 , "a]\"," , {"b":[2,"}"]} ,[ ], null,-2.5e3] )", [&](std::string_view v) {
+        items.emplace_back(v);
+    });
+    CHECK(items == std::vector<std::string>{"1", R"("a]\",")", R"({"b":[2,"}"]})", "[ ]", "null", "-2.5e3"});
+    std::vector<std::pair<std::string, std::string>> members;
+    reroute::json::for_each_member(R"({ "a" : true ,"\u0062":{"c":"d"},"a":"x"})", [&](std::string_view k, std::string_view v) {
+        members.emplace_back(k, v);
+    });
+    CHECK(members == std::vector<std::pair<std::string, std::string>>{
+                         {R"("a")", "true"}, {R"("\u0062")", R"({"c":"d"})"}, {R"("a")", R"("x")"}});
+    int calls = 0;
+    reroute::json::for_each_item(R"({"a":1})", [&](std::string_view) { ++calls; });
+    reroute::json::for_each_member("[1]", [&](std::string_view, std::string_view) { ++calls; });
+    reroute::json::for_each_item("[]", [&](std::string_view) { ++calls; });
+    reroute::json::for_each_member(R"("x")", [&](std::string_view, std::string_view) { ++calls; });
+    CHECK(calls == 0);
+}
+
+TEST_CASE("a string literal's length and equality are those of the string it decodes to") {
+    using reroute::json::literal_equals;
+    using reroute::json::literal_utf16_length;
+    CHECK(literal_utf16_length(R"("")") == 0);
+    CHECK(literal_utf16_length(R"("ab\n\"")") == 4);
+    CHECK(literal_utf16_length("\"\xC3\xA9\xF0\x9F\x98\x80\"") == 3);  // é one unit, the emoji two
+    CHECK(literal_utf16_length(R"("\ud83d\ude00\u00e9\ud800")") == 4);  // a pair, é, a lone surrogate
+    CHECK(literal_utf16_length("\"\xFF\xE2\x82" "a\"") == 4);           // each invalid byte is one unit (U+FFFD)
+    CHECK(literal_equals(R"("content")", "content"));
+    CHECK(literal_equals(R"("con\u0074ent")", "content"));
+    CHECK_FALSE(literal_equals(R"("contents")", "content"));
+    CHECK_FALSE(literal_equals(R"("Content")", "content"));
+}
+
+namespace {
+// A random JSON document: containers up to three deep, strings with escapes, non-ASCII, invalid
+// bytes and the characters the walkers must not take for structure, random whitespace.
+std::string random_json(std::mt19937& rng, int depth) {
+    const std::string ws[] = {"", " ", "\n", "\t ", "\r\n"};
+    const std::string pieces[] = {"a", "]", "}", ",", ":", "\\\"", "\\\\", "\\n", "\\u00e9", "\\ud83d\\ude00", "\\ud800",
+                                  "\xC3\xA9", "\xF0\x9F\x98\x80", "\xFF", "[", "{", "content", "text"};
+    const auto space = [&] { return ws[rng() % std::size(ws)]; };
+    const auto string = [&] {
+        std::string out = "\"";
+        for (int n = int(rng() % 5); n > 0; --n) out += pieces[rng() % std::size(pieces)];
+        return out + "\"";
+    };
+    const int pick = int(rng() % (depth < 3 ? 7 : 4));
+    switch (pick) {
+        case 0: return string();
+        case 1: return std::to_string(int(rng() % 2000) - 1000) + (rng() % 2 ? ".5e1" : "");
+        case 2: return rng() % 2 ? "true" : "null";
+        case 3: return string();
+        case 4:
+        case 5: {
+            std::string out = "[" + space();
+            for (int n = int(rng() % 4); n > 0; --n) out += random_json(rng, depth + 1) + space() + (n > 1 ? "," + space() : "");
+            return out + "]";
+        }
+        default: {
+            std::string out = "{" + space();
+            for (int n = int(rng() % 4); n > 0; --n)
+                out += string() + space() + ":" + space() + random_json(rng, depth + 1) + space() + (n > 1 ? "," + space() : "");
+            return out + "}";
+        }
+    }
+}
+}  // namespace
+
+TEST_CASE("the walkers agree with parse on random valid documents") {
+    std::mt19937 rng(17);
+    int documents = 0;
+    for (int round = 0; round < 20000 && documents < 3000; ++round) {
+        const std::string text = random_json(rng, 0);
+        const auto parsed = parse(text);
+        REQUIRE(parsed);
+        if (parsed->kind != Kind::array && parsed->kind != Kind::object) continue;
+        ++documents;
+        CAPTURE(text);
+        std::size_t n = 0;
+        reroute::json::for_each_item(text, [&](std::string_view v) {
+            REQUIRE(n < parsed->items.size());
+            const auto item = parse(v);
+            REQUIRE(item);
+            CHECK(item->kind == parsed->items[n].kind);
+            if (item->is_string()) {
+                CHECK(item->string == parsed->items[n].string);
+                CHECK(reroute::json::literal_utf16_length(v) == reroute::text::utf16_length(item->string));
+                CHECK(reroute::json::literal_equals(v, item->string));
+            }
+            ++n;
+        });
+        CHECK(n == parsed->items.size());
+        n = 0;
+        reroute::json::for_each_member(text, [&](std::string_view k, std::string_view v) {
+            REQUIRE(n < parsed->members.size());
+            CHECK(reroute::json::literal_equals(k, parsed->members[n].first));
+            const auto value = parse(v);
+            REQUIRE(value);
+            CHECK(value->kind == parsed->members[n].second.kind);
+            ++n;
+        });
+        CHECK(n == parsed->members.size());
+    }
+    CHECK(documents == 3000);
+}
+
+TEST_CASE("strings are read exactly whatever the offset of an escape, a control character or a non-ASCII byte") {
+    // The reader takes plain bytes eight at a time: put each kind of special byte at every offset
+    // of two words, with plain bytes on both sides.
+    for (std::size_t at = 0; at < 20; ++at) {
+        CAPTURE(at);
+        const std::string before(at, 'a'), after(19 - at, 'b');
+        const auto escaped = parse("\"" + before + "\\n" + after + "\"");
+        REQUIRE(escaped);
+        CHECK(escaped->string == before + "\n" + after);
+        CHECK(parsed_string("\"" + before + "\xC3\xA9" + after + "\"") == before + "\xC3\xA9" + after);
+        CHECK_FALSE(accepts("\"" + before + "\x1F" + after + "\""));
+        CHECK_FALSE(accepts("\"" + before + after));  // no closing quote
+        const std::string literal = "\"" + before + "\\\"\xF0\x9F\x98\x80" + after + "\"";
+        CHECK(reroute::json::literal_utf16_length(literal) == 22);  // 19 plain, the quote, the emoji (two)
+        std::vector<std::string> items;
+        reroute::json::for_each_item("[" + literal + "," + literal + "]", [&](std::string_view v) { items.emplace_back(v); });
+        CHECK(items == std::vector<std::string>{literal, literal});
     }
 }

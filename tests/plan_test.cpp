@@ -426,6 +426,20 @@ TEST_CASE("body facts: the prompt estimate is a quarter of the messages' text, i
     CHECK_FALSE(r.needs_tools);
 }
 
+TEST_CASE("body facts: messages are read as JSON.parse would see them") {
+    Request r;
+    // The last "content" wins, keys may be escaped, anything but a string or an array of parts
+    // counts nothing, and text inside strings is not structure.
+    read_body_facts(R"({"messages":[{"content":"ignored","con\u0074ent":"ab]},\"c"},
+        {"content":null},{"content":5},"not a message",[{"content":"nested"}],
+        {"content":[{"text":"xy","text":"xyz"},{"type":"t\u0065xt","text":7},{"type":"imag\u0065"}]}]})", r);
+    CHECK(r.prompt_tokens == 3);  // 7 + 3 = 10 -> ceil(10 / 4)
+    CHECK(r.needs_vision);
+    read_body_facts(R"({"messages":[{"content":[{"type":"image_urls"},{"type":"IMAGE"}]}]})", r);
+    CHECK_FALSE(r.needs_vision);
+    CHECK(r.prompt_tokens == 0);
+}
+
 TEST_CASE("body facts: tools are needed when the tools array has an item") {
     Request r;
     read_body_facts(R"({"tools":[ ]})", r);

@@ -1,5 +1,7 @@
 #include "reroute/json.hpp"
 
+#include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -46,6 +48,27 @@ constexpr bool is_high_surrogate(char32_t cp) noexcept { return cp >= 0xD800 && 
 constexpr bool is_low_surrogate(char32_t cp) noexcept { return cp >= 0xDC00 && cp <= 0xDFFF; }
 
 constexpr char kReplacement[] = "\xEF\xBF\xBD";  // U+FFFD
+
+// Where the run of plain bytes that starts at s[i] ends: bytes a string literal holds as they are
+// (not '"', '\\', a control character or a non-ASCII byte). Eight bytes per step, in 64-bit words:
+// long strings are most of a chat body.
+std::size_t plain_run_end(std::string_view s, std::size_t i) noexcept {
+    constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+    // High bit of each byte that is zero (exact for the lowest such byte, which is all we use).
+    const auto zero_bytes = [](std::uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+    for (; i + 8 <= s.size(); i += 8) {
+        std::uint64_t v;
+        std::memcpy(&v, s.data() + i, sizeof v);
+        const std::uint64_t special = zero_bytes(v ^ (kOnes * '"')) | zero_bytes(v ^ (kOnes * '\\')) |
+                                      ((v - kOnes * 0x20) & ~v & kHigh) | (v & kHigh);
+        if (special != 0) return i + static_cast<std::size_t>(std::countr_zero(special)) / 8;  // little-endian
+    }
+    for (; i < s.size(); ++i) {
+        const auto b = static_cast<unsigned char>(s[i]);
+        if (b == '"' || b == '\\' || b < 0x20 || b >= 0x80) break;
+    }
+    return i;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Reader.
@@ -405,12 +428,7 @@ private:
         ++i_;
         for (;;) {
             // Copy the longest run of plain ASCII in one go.
-            std::size_t j = i_;
-            while (j < s_.size()) {
-                const auto b = static_cast<unsigned char>(s_[j]);
-                if (b == '"' || b == '\\' || b < 0x20 || b >= 0x80) break;
-                ++j;
-            }
+            const std::size_t j = plain_run_end(s_, i_);
             if (out) out->append(s_.data() + i_, j - i_);
             i_ = j;
             if (i_ >= s_.size()) return fail_at_end();
@@ -658,6 +676,114 @@ IntegerLiteral integer_literal(const Value& v) noexcept {
 
 std::optional<Kind> scan(std::string_view text, MemberVisitor on_member, void* context) {
     return Reader(text).scan(on_member, context);
+}
+
+// ---- Walking valid text ----
+
+namespace {
+
+std::size_t skip_ws_at(std::string_view s, std::size_t i) noexcept {
+    while (i < s.size() && is_json_ws(s[i])) ++i;
+    return i;
+}
+
+// Past the string literal that starts at s[i] (its opening quote).
+std::size_t skip_literal(std::string_view s, std::size_t i) noexcept {
+    for (i = plain_run_end(s, i + 1); i < s.size(); i = plain_run_end(s, i)) {
+        if (s[i] == '"') return i + 1;
+        i += s[i] == '\\' ? 2 : 1;  // an escape, or a byte that is only special to the reader
+    }
+    return s.size();
+}
+
+// Past the value that starts at s[i].
+std::size_t skip_valid_value(std::string_view s, std::size_t i) noexcept {
+    if (i >= s.size()) return i;
+    if (s[i] == '"') return skip_literal(s, i);
+    if (s[i] != '{' && s[i] != '[') {
+        while (i < s.size() && s[i] != ',' && s[i] != ']' && s[i] != '}' && !is_json_ws(s[i])) ++i;
+        return i;
+    }
+    std::size_t depth = 0;
+    while (i < s.size()) {
+        const char c = s[i];
+        if (c == '"') {
+            i = skip_literal(s, i);
+            continue;
+        }
+        ++i;
+        if (c == '{' || c == '[') ++depth;
+        else if ((c == '}' || c == ']') && --depth == 0) break;
+    }
+    return i;
+}
+
+// Calls visit(key_literal, value_text) for each entry of the container at the start of `valid`
+// (key_literal empty for array items).
+template <class Visit>
+void walk_container(std::string_view valid, char open, Visit&& visit) {
+    std::size_t i = skip_ws_at(valid, 0);
+    if (i >= valid.size() || valid[i] != open) return;
+    i = skip_ws_at(valid, i + 1);
+    const char close = open == '{' ? '}' : ']';
+    while (i < valid.size() && valid[i] != close) {
+        std::string_view key;
+        if (open == '{') {
+            const std::size_t key_end = skip_literal(valid, i);
+            key = valid.substr(i, key_end - i);
+            i = skip_ws_at(valid, key_end) + 1;  // past the colon
+            i = skip_ws_at(valid, i);
+        }
+        const std::size_t end = skip_valid_value(valid, i);
+        visit(key, valid.substr(i, end - i));
+        i = skip_ws_at(valid, end);
+        if (i < valid.size() && valid[i] == ',') i = skip_ws_at(valid, i + 1);
+    }
+}
+
+}  // namespace
+
+void for_each_item(std::string_view valid, ItemVisitor on_item, void* context) {
+    walk_container(valid, '[', [&](std::string_view, std::string_view value) { on_item(context, value); });
+}
+
+void for_each_member(std::string_view valid, MemberVisitor on_member, void* context) {
+    walk_container(valid, '{', [&](std::string_view key, std::string_view value) { on_member(context, key, value); });
+}
+
+bool literal_equals(std::string_view literal, std::string_view text) {
+    if (literal.size() < 2) return false;
+    const std::string_view inner = literal.substr(1, literal.size() - 2);
+    // Plain ASCII is its own decoding; escapes and other bytes (invalid ones decode as U+FFFD) are decoded.
+    const bool plain = std::all_of(inner.begin(), inner.end(), [](char c) { return c != '\\' && static_cast<unsigned char>(c) < 0x80; });
+    if (plain) return inner == text;
+    const auto decoded = parse(literal);
+    return decoded && decoded->is_string() && decoded->string == text;
+}
+
+std::size_t literal_utf16_length(std::string_view literal) noexcept {
+    if (literal.size() < 2) return 0;
+    std::size_t units = 0;
+    const std::string_view inner = literal.substr(1, literal.size() - 2);
+    for (std::size_t i = 0; i < inner.size();) {
+        const std::size_t plain_end = plain_run_end(inner, i);
+        units += plain_end - i;
+        i = plain_end;
+        if (i >= inner.size()) break;
+        const auto b = static_cast<unsigned char>(inner[i]);
+        if (b == '\\') {
+            i += i + 1 < inner.size() && inner[i + 1] == 'u' ? 6 : 2;  // every escape is one unit (a pair is two escapes)
+            ++units;
+        } else if (b < 0x80) {
+            ++i;
+            ++units;
+        } else {
+            const text::Decoded d = text::decode_utf8(inner, i);
+            units += text::utf16_units(d.cp);  // an invalid byte decodes as U+FFFD: one unit too
+            i += d.len;
+        }
+    }
+    return units;
 }
 
 void write_string(std::string& out, std::string_view utf8) {

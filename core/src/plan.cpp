@@ -194,17 +194,6 @@ double rendezvous(std::uint64_t conversation, std::uint64_t key, double weight) 
 
 namespace {
 
-// JavaScript's length of UTF-8 text: one unit per code point, two above U+FFFF.
-std::size_t utf16_length(std::string_view utf8) noexcept {
-    std::size_t n = 0;
-    for (const char c : utf8) {
-        const auto b = static_cast<unsigned char>(c);
-        n += (b & 0xC0) != 0x80;
-        n += b >= 0xF0;
-    }
-    return n;
-}
-
 // `value` (JSON text) is an array with at least one item.
 bool non_empty_array(std::string_view value) noexcept {
     if (value.empty() || value[0] != '[') return false;
@@ -212,8 +201,9 @@ bool non_empty_array(std::string_view value) noexcept {
     return first != std::string_view::npos && value[first] != ']';
 }
 
-bool is_image_part(std::string_view type) noexcept {
-    return type == "image_url" || type == "input_image" || type == "image";
+bool is_image_part_literal(std::string_view type) {
+    return json::literal_equals(type, "image_url") || json::literal_equals(type, "input_image") ||
+           json::literal_equals(type, "image");
 }
 
 }  // namespace
@@ -227,24 +217,30 @@ void read_body_facts(std::string_view body, Request& req) {
         else if (key == "max_tokens") max_tokens = value;
     });
     if (kind != json::Kind::object) return;
+    // The scan checked the whole body, so messages is walked without building it (bodies of long
+    // conversations run to megabytes).
     std::size_t chars = 0;
     bool vision = false;
-    if (const auto list = json::parse(messages); list && list->kind == json::Kind::array) {
-        for (const json::Value& m : list->items) {
-            const json::Value* content = m.is_object() ? m.find("content") : nullptr;
-            if (!content) continue;
-            if (content->is_string()) {
-                chars += utf16_length(content->string);
-            } else if (content->kind == json::Kind::array) {
-                for (const json::Value& part : content->items) {
-                    if (!part.is_object()) continue;
-                    if (const json::Value* text = part.find("text"); text && text->is_string()) chars += utf16_length(text->string);
-                    if (const json::Value* type = part.find("type"); type && type->is_string() && is_image_part(type->string))
-                        vision = true;
-                }
-            }
+    json::for_each_item(messages, [&](std::string_view message) {
+        std::string_view content;  // the last "content" member wins, as in JSON.parse
+        json::for_each_member(message, [&](std::string_view key, std::string_view value) {
+            if (json::literal_equals(key, "content")) content = value;
+        });
+        if (content.empty()) return;
+        if (content[0] == '"') {
+            chars += json::literal_utf16_length(content);
+            return;
         }
-    }
+        json::for_each_item(content, [&](std::string_view part) {
+            std::string_view text, type;
+            json::for_each_member(part, [&](std::string_view key, std::string_view value) {
+                if (json::literal_equals(key, "text")) text = value;
+                else if (json::literal_equals(key, "type")) type = value;
+            });
+            if (!text.empty() && text[0] == '"') chars += json::literal_utf16_length(text);
+            if (!type.empty() && type[0] == '"' && is_image_part_literal(type)) vision = true;
+        });
+    });
     req.prompt_tokens = static_cast<std::int64_t>((chars + 3) / 4);
     req.needs_vision = vision;
     req.needs_tools = non_empty_array(tools);

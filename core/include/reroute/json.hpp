@@ -92,6 +92,39 @@ std::optional<Kind> scan(std::string_view text, F&& on_member) {
         const_cast<void*>(static_cast<const void*>(&on_member)));
 }
 
+// ---- Walking a text that parse() accepts, without building it ----
+// For a value text that scan() or parse() has already checked (these functions do not check it
+// again): the items of an array, the members of an object, and facts of a string literal, at the
+// cost of one pass over the bytes and no allocation.
+
+// Calls on_item(value_text) for each item of an array text, in source order; nothing for another kind.
+using ItemVisitor = void (*)(void* context, std::string_view value_text);
+void for_each_item(std::string_view valid, ItemVisitor on_item, void* context);
+template <class F>
+void for_each_item(std::string_view valid, F&& on_item) {
+    for_each_item(
+        valid, [](void* context, std::string_view value_text) { (*static_cast<std::remove_reference_t<F>*>(context))(value_text); },
+        const_cast<void*>(static_cast<const void*>(&on_item)));
+}
+// Calls on_member(key_literal, value_text) for each member of an object text, in source order
+// (duplicates included); key_literal is the key's string literal, quotes included (see
+// literal_equals). Nothing for another kind.
+void for_each_member(std::string_view valid, MemberVisitor on_member, void* context);
+template <class F>
+void for_each_member(std::string_view valid, F&& on_member) {
+    for_each_member(
+        valid,
+        [](void* context, std::string_view key, std::string_view value_text) {
+            (*static_cast<std::remove_reference_t<F>*>(context))(key, value_text);
+        },
+        const_cast<void*>(static_cast<const void*>(&on_member)));
+}
+// Whether a valid string literal (quotes included) decodes to `text`.
+bool literal_equals(std::string_view literal, std::string_view text);
+// The length in UTF-16 units (JavaScript's String#length) of what a valid string literal (quotes
+// included) decodes to.
+std::size_t literal_utf16_length(std::string_view literal) noexcept;
+
 // JSON.stringify of a string, quotes included, appended to out.
 void write_string(std::string& out, std::string_view utf8);
 // JavaScript's Number#toString for finite values (shortest round-trip form).
