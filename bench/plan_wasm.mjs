@@ -156,6 +156,23 @@ function benchNextOnly() {
   return stats(Array.from(ns));
 }
 
+// Request set-up from the client's body (the core reads the planning facts from its text), on a
+// long conversation: the same 200 messages, about 97 KiB, as bench/plan_bench.cpp.
+function benchLongBody() {
+  const content = 'The quick brown fox jumps over the lazy dog, and then explains its reasoning at some length. '.repeat(5);
+  const body = JSON.stringify({ model: 'fallback', messages: Array.from({ length: 200 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content })) });
+  const ns = [];
+  const clock = process.hrtime.bigint;
+  for (let i = 0; i < Math.max(1000, iterations / 100); i++) {
+    const t0 = clock();
+    const { attempts } = router.start({ route: 'fallback', body }, T0 + i);
+    const t1 = clock();
+    attempts.free();
+    ns.push(Number(t1 - t0));
+  }
+  return stats(ns);
+}
+
 // The clock's own cost, to read the figures against.
 function clockCost() {
   const ns = [];
@@ -174,6 +191,7 @@ const fallbackFail = benchRoute('fallback', true, false);
 const weighted = benchRoute('weighted', false, false);
 const sticky = benchRoute('sticky', false, true);
 const nextOnly = benchNextOnly();
+const longBody = benchLongBody();
 const health = newHealth();
 const size = health.size();
 health.free();
@@ -188,5 +206,6 @@ console.log(JSON.stringify({
   plan_record_weighted_p50_ns: weighted.p50,
   plan_record_sticky_p50_ns: sticky.p50,
   next_report_p50_ns: nextOnly.p50,
+  long_body_start_p50_ns: longBody.p50,
   clock_p50_ns: clockCost(),
 }));
