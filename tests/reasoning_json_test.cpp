@@ -64,15 +64,10 @@ TEST_CASE("a state that breaks a rule of 5.5 reads as no state at all") {
 }
 
 TEST_CASE("the complete form's numbers read as the same state, and each broken rule of 5.5 as no state") {
-    ReasoningState s;
-    Outcome o;
-    o.turn_class = TurnClass::medium;
-    o.intensity = 0.5;
-    o.budget_tokens = 4096;
-    o.reasoning_tokens = 3000;
-    o.chosen_tier = Tier::medium;
-    record(s, o);
-    record(s, o);
+    const auto stored = parse_state(R"({"turns":2,"intensity":{"count":2,"mean":0.5,"m2":0.01},)"
+                                    R"("buckets":{"medium":{"count":2,"mean":3000,"m2":20,"under_ema":0.25,"last_tier":"medium"}}})");
+    REQUIRE(stored);
+    const ReasoningState& s = *stored;
     const auto numbers_of = [](const ReasoningState& st) {
         StateNumbers n;
         n.turns = double(st.turns);
