@@ -546,3 +546,19 @@ TEST_CASE("strings are read exactly whatever the offset of an escape, a control 
         CHECK(items == std::vector<std::string>{literal, literal});
     }
 }
+
+TEST_CASE("the walkers never read outside a text or loop on one that is not valid") {
+    std::mt19937 rng(23);
+    const std::string alphabet[] = {"{", "}", "[", "]", ":", ",", "\"", "\\", "u", "1", " ", "null", "\xFF", "a"};
+    std::size_t visits = 0;
+    for (int round = 0; round < 50000; ++round) {
+        std::string text;
+        for (int n = int(rng() % 12); n > 0; --n) text += alphabet[rng() % std::size(alphabet)];
+        reroute::json::for_each_item(text, [&](std::string_view v) { visits += v.size() <= text.size(); });
+        reroute::json::for_each_member(text, [&](std::string_view k, std::string_view v) {
+            visits += reroute::json::literal_utf16_length(k) <= k.size() && v.size() <= text.size();
+        });
+        reroute::json::literal_utf16_length(text);
+    }
+    CHECK(visits > 0);
+}

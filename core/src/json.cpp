@@ -719,7 +719,8 @@ std::size_t skip_valid_value(std::string_view s, std::size_t i) noexcept {
 }
 
 // Calls visit(key_literal, value_text) for each entry of the container at the start of `valid`
-// (key_literal empty for array items).
+// (key_literal empty for array items). On text that is not valid it stops early or visits
+// nonsense, but never reads outside the text and always ends.
 template <class Visit>
 void walk_container(std::string_view valid, char open, Visit&& visit) {
     std::size_t i = skip_ws_at(valid, 0);
@@ -731,10 +732,10 @@ void walk_container(std::string_view valid, char open, Visit&& visit) {
         if (open == '{') {
             const std::size_t key_end = skip_literal(valid, i);
             key = valid.substr(i, key_end - i);
-            i = skip_ws_at(valid, key_end) + 1;  // past the colon
-            i = skip_ws_at(valid, i);
+            i = skip_ws_at(valid, std::min(skip_ws_at(valid, key_end) + 1, valid.size()));  // past the colon
         }
         const std::size_t end = skip_valid_value(valid, i);
+        if (end == i) return;  // no value: the text was not valid after all (never loop on it)
         visit(key, valid.substr(i, end - i));
         i = skip_ws_at(valid, end);
         if (i < valid.size() && valid[i] == ',') i = skip_ws_at(valid, i + 1);
