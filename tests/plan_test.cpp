@@ -912,3 +912,35 @@ TEST_CASE("traffic counters balance after every request") {
     CHECK(t->budget.retries_in_flight() == 0);
     for (std::int32_t n : t->in_flight) CHECK(n == 0);
 }
+
+// ---- the upstream body ------------------------------------------------------------------------
+
+namespace {
+std::string upstream(std::string_view body, std::string_view model) {
+    std::string out;
+    return write_upstream_body(body, model, out) ? out : "(not an object)";
+}
+}  // namespace
+
+TEST_CASE("upstream body: the target's model in the client's place, the rest as the client wrote it") {
+    CHECK(upstream(R"({"model":"route","messages":[ {"role":"user","content":"hi"} ],"temperature":0.50})", "gpt-x") ==
+          R"({"model":"gpt-x","messages":[ {"role":"user","content":"hi"} ],"temperature":0.50})");
+    CHECK(upstream(R"({"messages":[],"model":"r"})", "m") == R"({"messages":[],"model":"m"})");
+}
+
+TEST_CASE("upstream body: the model is added last when the client sent none; the reroute member never goes upstream") {
+    CHECK(upstream(R"({"messages":[]})", "m") == R"({"messages":[],"model":"m"})");
+    CHECK(upstream(R"({"reroute":{"max_attempts":2},"model":"r","stream":true})", "m\"q") == R"({"model":"m\"q","stream":true})");
+}
+
+TEST_CASE("upstream body: a key given twice appears once, in its first place, with its last value") {
+    CHECK(upstream(R"({"stream":false,"model":"r","stream":true,"mod\u0065l":"s"})", "m") == R"({"stream":true,"model":"m"})");
+}
+
+TEST_CASE("upstream body: only an object is rewritten") {
+    CHECK(upstream("[1]", "m") == "(not an object)");
+    CHECK(upstream(R"({"model":"r",)", "m") == "(not an object)");
+    std::string out = "kept";
+    CHECK_FALSE(write_upstream_body("nope", "m", out));
+    CHECK(out == "kept");
+}

@@ -248,6 +248,23 @@ EMSCRIPTEN_KEEPALIVE int rr_check_completion(std::uint32_t len) {
     return failure ? 0 : 1;
 }
 
+// The upstream body of an attempt (write_upstream_body): the client's body is the first
+// `body_len` bytes of the io buffer, the target's model the `model_len` bytes after it. Returns
+// the address of {ptr, len} of the body written (len 0: the client's body is not a JSON object),
+// valid until the next call.
+EMSCRIPTEN_KEEPALIVE const std::uint32_t* rr_upstream_body(std::uint32_t body_len, std::uint32_t model_len) {
+    using namespace reroute::wasm_routing;
+    static std::string body;
+    static std::uint32_t block[2];
+    const std::string_view io(g_io.data(), g_io.size());
+    const std::string_view client = io.substr(0, body_len), model = io.substr(std::min<std::size_t>(body_len, io.size()), model_len);
+    body.clear();
+    const bool ok = reroute::write_upstream_body(client, model, body);
+    block[0] = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(body.data()));
+    block[1] = ok ? static_cast<std::uint32_t>(body.size()) : 0;
+    return block;
+}
+
 // Attempts.report of an outcome without text (kind, code, hint, duration, bytes). kind: index of
 // OutcomeKind (out of range: http_error); code: index of ErrorCode or -1; hint < 0: absent.
 // Returns bit 0 accepted, bits 8..15 the code carried + 1 (0: none).

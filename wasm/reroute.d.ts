@@ -806,6 +806,12 @@ export interface RerouteRouting {
    * check (the body crosses as bytes, an object comes back only for a failure).
    */
   completionFailure(body: string | Uint8Array): StreamFailure | undefined;
+  /**
+   * The body an attempt sends upstream, as UTF-8 bytes: the client's chat body (as received) with
+   * `model` set to the target's model and the gateway's `reroute` member left out, every other
+   * member as the client wrote it. Undefined when the body is not a JSON object.
+   */
+  upstreamBody(clientBody: string | Uint8Array, upstreamModel: string): Uint8Array | undefined;
   planContinuation(input: {
     mode: ContinuationMode;
     partialText: string;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <new>
 #include <type_traits>
+#include <unordered_map>
 
 #include "reroute/classify.hpp"
 #include "reroute/json.hpp"
@@ -250,6 +251,36 @@ void read_body_facts(std::string_view body, Request& req) {
     req.max_output_tokens.reset();
     if (max && max->is_number() && std::isfinite(max->number) && max->number > 0)
         req.max_output_tokens = static_cast<std::int64_t>(std::ceil(std::min(max->number, 9.0e15)));  // 0.5 asks for 1
+}
+
+bool write_upstream_body(std::string_view client_body, std::string_view upstream_model, std::string& out) {
+    struct Member {
+        std::string_view key;    // owned by index (its nodes do not move)
+        std::string_view value;  // the last value given for the key
+    };
+    std::vector<Member> members;
+    std::unordered_map<std::string, std::size_t> index;  // key -> its place in members
+    const auto kind = json::scan(client_body, [&](std::string_view key, std::string_view value) {
+        const auto [at, added] = index.try_emplace(std::string(key), members.size());
+        if (added) members.push_back({at->first, value});
+        else members[at->second].value = value;
+    });
+    if (kind != json::Kind::object) return false;
+    out.reserve(out.size() + client_body.size() + upstream_model.size() + 16);
+    json::ObjectWriter o(out);
+    bool model_written = false;
+    for (const Member& m : members) {
+        if (m.key == "reroute") continue;
+        if (m.key == "model") {
+            o.str("model", upstream_model);
+            model_written = true;
+        } else {
+            o.key(m.key) += m.value;
+        }
+    }
+    if (!model_written) o.str("model", upstream_model);
+    o.close();
+    return true;
 }
 
 // ---- trail --------------------------------------------------------------------------------

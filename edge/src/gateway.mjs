@@ -39,9 +39,17 @@ export function upstreamBody(rest, attempt, prefillMessage) {
   return JSON.stringify({ ...rest, model: attempt.upstreamModel, messages: [...messages, JSON.parse(prefillMessage)] });
 }
 
-/** The upstream body of an attempt, with the governor's patch when the request is steered. */
+/**
+ * The upstream body of an attempt, with the governor's patch when the request is steered. A plain
+ * attempt is written by the core from the client's text (only the model changes), which spares
+ * serialising a long conversation again for every attempt.
+ */
 export function attemptBody(api, rctx, rest, d, prefillMessage) {
   const r = rctx.reasoning;
+  if (!r && !prefillMessage) {
+    const bytes = api.upstreamBody(rctx.bodyText, d.upstreamModel);
+    if (bytes) return bytes;
+  }
   return upstreamBody(r ? patchBody(rest, planAttempt(api, r, d).g.patch) : rest, d, prefillMessage);
 }
 
@@ -106,7 +114,7 @@ export async function handleChat(request, env, ctx, rt, sync) {
     t0, upstreamMs: 0, waitedMs: 0,
     requestId: request.headers.get('x-request-id')?.slice(0, 64) || `${rt.isolate}-${Date.now().toString(36)}-${(++requestCounter).toString(36)}`,
     isolate: rt.isolate, route: rest.model, stream: rest.stream === true,
-    traceparent: traceparentOf(request), signal: request.signal, reasoning,
+    traceparent: traceparentOf(request), signal: request.signal, reasoning, bodyText: text,
   };
   if (rctx.stream) return streamChat({ api, rt, sync, env, ctx, attempts, rest, rctx });
   try {

@@ -507,6 +507,25 @@ test('the per-request answer check gives only the failure: none for an answer, t
   }
 });
 
+test('the upstream body is the client body as JSON.parse reads it, with the target model and without reroute', () => {
+  const bodies = [
+    { model: 'route', messages: [{ role: 'user', content: 'héllo 🙂 "quoted" \\ \u2028' }], temperature: 0.5, reroute: { max_attempts: 2 } },
+    { messages: [], stream: true },
+    { __proto__: null, model: 'r', tools: [{ type: 'function', function: { name: 'f', parameters: {} } }], max_tokens: 10 },
+  ];
+  for (const body of bodies) {
+    const { reroute: _overrides, ...rest } = body;
+    const expected = { ...rest, model: 'vendor/model-x' };
+    for (const client of [JSON.stringify(body, null, 2), new TextEncoder().encode(JSON.stringify(body))]) {
+      const bytes = reroute.upstreamBody(client, 'vendor/model-x');
+      assert.ok(bytes instanceof Uint8Array);
+      assert.deepEqual(JSON.parse(text(bytes)), expected);
+    }
+  }
+  assert.equal(reroute.upstreamBody('[1]', 'm'), undefined);
+  assert.equal(reroute.upstreamBody('{"model":', 'm'), undefined);
+});
+
 // ---- helpers ----
 
 test('helpers: provider bodies, retry hints, redaction and statuses', () => {
@@ -592,6 +611,7 @@ test('no exception for garbage inputs anywhere in the API', () => {
       reroute.trailEvent(g);
       reroute.checkCompletionBody(g);
       reroute.completionFailure(g);
+      reroute.upstreamBody(g, g);
       reroute.planContinuation(g);
     }, label);
   }

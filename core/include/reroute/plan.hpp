@@ -85,6 +85,14 @@ struct Request {
 // rounded up). A body that is not a JSON object leaves `req` as it is.
 void read_body_facts(std::string_view body, Request& req);
 
+// The body an attempt sends upstream, from the client's chat body as received: the same JSON
+// object with `model` set to the target's model (in its place, or last when absent) and the
+// gateway's own `reroute` member left out. Every other member keeps its source text; a key given
+// twice appears once, where it first appeared, with its last value (as JSON.parse then
+// JSON.stringify would have it). Written to `out`; false (out untouched) when the body is not a
+// JSON object.
+bool write_upstream_body(std::string_view client_body, std::string_view upstream_model, std::string& out);
+
 // Reads the overrides object of a request body (members disable_fallbacks, max_attempts,
 // deadline_ms, allowed_providers, allowed_models, continuation). Problems carry paths under
 // `base_path` (a JSON Pointer such as "/reroute"). Unknown members are problems too.
