@@ -158,19 +158,31 @@ function benchNextOnly() {
 
 // Request set-up from the client's body (the core reads the planning facts from its text), on a
 // long conversation: the same 200 messages, about 97 KiB, as bench/plan_bench.cpp.
-function benchLongBody() {
-  const content = 'The quick brown fox jumps over the lazy dog, and then explains its reasoning at some length. '.repeat(5);
-  const body = JSON.stringify({ model: 'fallback', messages: Array.from({ length: 200 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content })) });
+const longContent = 'The quick brown fox jumps over the lazy dog, and then explains its reasoning at some length. '.repeat(5);
+const longBody = JSON.stringify({ model: 'fallback', messages: Array.from({ length: 200 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: longContent })) });
+
+function timeEach(fn) {
   const ns = [];
   const clock = process.hrtime.bigint;
   for (let i = 0; i < Math.max(1000, iterations / 100); i++) {
     const t0 = clock();
-    const { attempts } = router.start({ route: 'fallback', body }, T0 + i);
+    fn(i);
     const t1 = clock();
-    attempts.free();
     ns.push(Number(t1 - t0));
   }
   return stats(ns);
+}
+function benchLongBody() {
+  return timeEach((i) => router.start({ route: 'fallback', body: longBody }, T0 + i).attempts.free());
+}
+// The upstream body of an attempt on that conversation: written by the core from the client's
+// text (what the edge does), and by JSON.stringify from the parsed body (what it did before).
+function benchUpstreamBody() {
+  const parsed = JSON.parse(longBody);
+  return {
+    core: timeEach(() => reroute.upstreamBody(longBody, 'vendor/model-0')),
+    stringify: timeEach(() => JSON.stringify({ ...parsed, model: 'vendor/model-0' })),
+  };
 }
 
 // The clock's own cost, to read the figures against.
@@ -191,7 +203,8 @@ const fallbackFail = benchRoute('fallback', true, false);
 const weighted = benchRoute('weighted', false, false);
 const sticky = benchRoute('sticky', false, true);
 const nextOnly = benchNextOnly();
-const longBody = benchLongBody();
+const longBodyStart = benchLongBody();
+const upstreamBody = benchUpstreamBody();
 const health = newHealth();
 const size = health.size();
 health.free();
@@ -206,6 +219,8 @@ console.log(JSON.stringify({
   plan_record_weighted_p50_ns: weighted.p50,
   plan_record_sticky_p50_ns: sticky.p50,
   next_report_p50_ns: nextOnly.p50,
-  long_body_start_p50_ns: longBody.p50,
+  long_body_start_p50_ns: longBodyStart.p50,
+  long_body_upstream_core_p50_ns: upstreamBody.core.p50,
+  long_body_upstream_stringify_p50_ns: upstreamBody.stringify.p50,
   clock_p50_ns: clockCost(),
 }));
