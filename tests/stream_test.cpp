@@ -601,6 +601,40 @@ TEST_CASE("stream: a 10 MB stream fed in 1-byte and 64 KiB pieces is relayed exa
     }
 }
 
+TEST_CASE("stream: non-streaming bodies are read as JSON.parse sees them: escapes, duplicates, every kind of output") {
+    // The answer's model and usage, from escaped text; the last of duplicate members counts.
+    BodyCheck r = check_completion_body(
+        R"({"model":"old","mod\u0065l":"gpt-\u00e9","usage":{"total_tokens":1},"usage":{"prompt_tokens":2,"total_tokens":5},)"
+        R"("error":null,"choices":[{"message":{"content":""},"message":{"content":"Hi \"there\""}}]})");
+    CHECK(r.ok());
+    CHECK(r.model == "gpt-\xC3\xA9");
+    REQUIRE(r.usage);
+    CHECK(r.usage->total_tokens == 5);
+    CHECK(r.usage->json == R"({"prompt_tokens":2,"total_tokens":5})");
+    for (const char* answer : {
+             R"({"choices":[{"text":"legacy completion"}]})",
+             R"({"choices":[{"message":{"content":null,"function_call":{"name":"f","arguments":"{}"}}}]})",
+             R"({"choices":[{"message":{"content":null,"audio":{"id":"a"}}}]})",
+             R"({"choices":[{"message":{"content":[{"type":"text","text":""},{"type":"text","text":"Hi"}]}}]})",
+             R"({"error":false,"choices":[ {"message":{"content":"x"}} , 7 ]})",
+         }) {
+        CAPTURE(answer);
+        CHECK(check_completion_body(answer).ok());
+    }
+    for (const char* failure : {
+             R"({"choices":[{"message":{"content":"x"}},{"message":{"content":"y"},"finish_reason":"error"}]})",
+             R"({"choices":[{"message":{"content":"x"}}],"error":{"message":"late"}})",
+             R"({"choices":[{"message":{"content":"x"}}],"type":"err\u006fr"})",
+             R"({"choices":[{"message":{"content":"x","content":""}}]})",
+             R"({"choices":[{"message":{"tool_calls":[ ]}}]})",
+             R"({"choices":{"0":{"message":{"content":"x"}}}})",
+             R"({"choices":[{"message":{"content":"x"}}],)",
+         }) {
+        CAPTURE(failure);
+        CHECK_FALSE(check_completion_body(failure).ok());
+    }
+}
+
 TEST_CASE("stream: non-streaming bodies: an answer needs a choice with text, a tool call or a refusal") {
     const std::string ok =
         R"({"id":"c","object":"chat.completion","model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":"Hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}})";
@@ -636,3 +670,4 @@ TEST_CASE("stream: non-streaming bodies: an answer needs a choice with text, a t
     CHECK(failure("<html>502 Bad Gateway</html>").kind == OutcomeKind::stream_malformed);
     CHECK(failure("[]").kind == OutcomeKind::stream_malformed);
 }
+
