@@ -201,10 +201,10 @@ const ONE_PIECE_MAX = 1024 * 1024;
  * `limit`: stop (and cancel the rest) after this many bytes.
  *
  * A body whose length the upstream announced (content-length, at most ONE_PIECE_MAX and within
- * `limit`, not compressed) was complete when the upstream answered: it is read in one piece, its first token is
- * the headers and the idle timeout bounds the whole body. That costs one wake-up of the worker
- * instead of one per chunk. Any other body is read chunk by chunk, each chunk re-arming the idle
- * timer.
+ * `limit`, not compressed) was complete when the upstream answered: it is read in one piece, its
+ * first token is the headers and the idle timeout bounds the whole body. That costs one wake-up of
+ * the worker instead of one per chunk. Any other body is read chunk by chunk, each chunk re-arming
+ * the idle timer.
  */
 export async function readBody(call, response, limit = Infinity) {
   if (!response.body) return { text: '', bytes: new Uint8Array(0) };
