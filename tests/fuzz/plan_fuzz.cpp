@@ -5,6 +5,7 @@
 // and keep its counters balanced; health must round-trip through JSON and merge idempotently.
 //   scripts/fuzz 180 plan
 #include "reroute/health.hpp"
+#include "reroute/json.hpp"
 #include "reroute/plan.hpp"
 #include "reroute/scope.hpp"
 
@@ -135,6 +136,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (first.prompt_tokens != second.prompt_tokens || first.needs_tools != second.needs_tools ||
             first.needs_vision != second.needs_vision || first.max_output_tokens != second.max_output_tokens)
             std::abort();
+        // ... and as the body of an attempt: a JSON object exactly when the client's was one, with
+        // the target's model and without reroute.
+        std::string upstream;
+        const bool written = write_upstream_body(text, "vendor/m\"x", upstream);
+        if (written != (json::scan(text, nullptr, nullptr) == json::Kind::object)) std::abort();
+        if (written) {
+            const auto doc = json::parse(upstream);
+            if (!doc || !doc->is_object() || doc->find("reroute")) std::abort();
+            const json::Value* model = doc->find("model");
+            if (!model || !model->is_string() || model->string != "vendor/m\"x") std::abort();
+        }
         return 0;
     }
 
