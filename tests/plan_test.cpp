@@ -937,10 +937,35 @@ TEST_CASE("upstream body: a key given twice appears once, in its first place, wi
     CHECK(upstream(R"({"stream":false,"model":"r","stream":true,"mod\u0065l":"s"})", "m") == R"({"stream":true,"model":"m"})");
 }
 
+TEST_CASE("upstream body: the governor's fields join only where the client gave none") {
+    std::string out;
+    REQUIRE(write_upstream_body(R"({"model":"r","reasoning_effort":"low","messages":[]})", "m", out,
+                                R"({"reasoning_effort":"high","thinking":{"type":"enabled","budget_tokens":2048},"model":"x","reroute":1})"));
+    CHECK(out == R"({"model":"m","reasoning_effort":"low","messages":[],"thinking":{"type":"enabled","budget_tokens":2048}})");
+}
+
+TEST_CASE("upstream body: a continuation's message comes after the client's messages") {
+    const std::string prefill = R"({"role":"assistant","content":"Part","prefix":true})";
+    std::string out;
+    REQUIRE(write_upstream_body(R"({"messages":[ {"role":"user","content":"hi"} ],"model":"r"})", "m", out, {}, prefill));
+    CHECK(out == R"({"messages":[ {"role":"user","content":"hi"} ,)" + prefill + R"(],"model":"m"})");
+    out.clear();
+    REQUIRE(write_upstream_body(R"({"messages":[ ]})", "m", out, {}, prefill));
+    CHECK(out == R"({"messages":[)" + prefill + R"(],"model":"m"})");
+    out.clear();
+    REQUIRE(write_upstream_body(R"({"messages":"not a list","model":"r"})", "m", out, {}, prefill));
+    CHECK(out == R"({"messages":[)" + prefill + R"(],"model":"m"})");
+    out.clear();
+    REQUIRE(write_upstream_body(R"({"model":"r"})", "m", out, {}, prefill));
+    CHECK(out == R"({"model":"m","messages":[)" + prefill + "]}");
+}
+
 TEST_CASE("upstream body: only an object is rewritten") {
     CHECK(upstream("[1]", "m") == "(not an object)");
     CHECK(upstream(R"({"model":"r",)", "m") == "(not an object)");
     std::string out = "kept";
     CHECK_FALSE(write_upstream_body("nope", "m", out));
+    CHECK_FALSE(write_upstream_body("{}", "m", out, "[1]"));       // defaults that are not an object
+    CHECK_FALSE(write_upstream_body("{}", "m", out, {}, "{\"a\""));  // a message that is not JSON
     CHECK(out == "kept");
 }

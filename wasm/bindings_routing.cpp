@@ -248,18 +248,25 @@ EMSCRIPTEN_KEEPALIVE int rr_check_completion(std::uint32_t len) {
     return failure ? 0 : 1;
 }
 
-// The upstream body of an attempt (write_upstream_body): the client's body is the first
-// `body_len` bytes of the io buffer, the target's model the `model_len` bytes after it. Returns
-// the address of {ptr, len} of the body written (len 0: the client's body is not a JSON object),
-// valid until the next call.
-EMSCRIPTEN_KEEPALIVE const std::uint32_t* rr_upstream_body(std::uint32_t body_len, std::uint32_t model_len) {
+// The upstream body of an attempt (write_upstream_body). The io buffer holds, one after the
+// other, the client's body (`body_len` bytes), the target's model, the defaults' JSON text and the
+// appended message's JSON text (0 bytes: none). Returns the address of {ptr, len} of the body
+// written (len 0: it could not be written), valid until the next call.
+EMSCRIPTEN_KEEPALIVE const std::uint32_t* rr_upstream_body(std::uint32_t body_len, std::uint32_t model_len,
+                                                          std::uint32_t defaults_len, std::uint32_t message_len) {
     using namespace reroute::wasm_routing;
     static std::string body;
     static std::uint32_t block[2];
-    const std::string_view io(g_io.data(), g_io.size());
-    const std::string_view client = io.substr(0, body_len), model = io.substr(std::min<std::size_t>(body_len, io.size()), model_len);
+    std::string_view io(g_io.data(), g_io.size());
+    const auto take = [&](std::uint32_t len) {
+        const std::string_view part = io.substr(0, len);
+        io.remove_prefix(part.size());
+        return part;
+    };
+    const std::string_view client = take(body_len), model = take(model_len), defaults = take(defaults_len),
+                           message = take(message_len);
     body.clear();
-    const bool ok = reroute::write_upstream_body(client, model, body);
+    const bool ok = reroute::write_upstream_body(client, model, body, defaults, message);
     block[0] = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(body.data()));
     block[1] = ok ? static_cast<std::uint32_t>(body.size()) : 0;
     return block;

@@ -809,9 +809,12 @@ export interface RerouteRouting {
   /**
    * The body an attempt sends upstream, as UTF-8 bytes: the client's chat body (as received) with
    * `model` set to the target's model and the gateway's `reroute` member left out, every other
-   * member as the client wrote it. Undefined when the body is not a JSON object.
+   * member as the client wrote it. `defaults` (the governor's patch) adds the members the client
+   * did not give; `appendMessage` (a continuation's prefill, JSON text) goes after the client's
+   * messages. Undefined when the body is not a JSON object or an extra is not JSON.
    */
-  upstreamBody(clientBody: string | Uint8Array, upstreamModel: string): Uint8Array | undefined;
+  upstreamBody(clientBody: string | Uint8Array, upstreamModel: string,
+    extras?: { defaults?: Record<string, unknown>; appendMessage?: string }): Uint8Array | undefined;
   planContinuation(input: {
     mode: ContinuationMode;
     partialText: string;

@@ -323,11 +323,18 @@ export function makeRouting(core, raw, safetyNet) {
     // The answer check of rr_check_completion: the body goes through the io buffer and only a
     // failure comes back as an object.
     completionFailure(body) { return rr_check_completion(toIo(body, 0)) ? undefined : core._completionFailure(); },
-    // The upstream body of an attempt as bytes (a copy out of the module), or undefined when the
-    // client's body is not a JSON object.
-    upstreamBody(clientBody, upstreamModel) {
+    // The upstream body of an attempt as bytes (a copy out of the module), or undefined when it
+    // cannot be written (the client's body is not a JSON object, or the extras are not JSON).
+    upstreamBody(clientBody, upstreamModel, extras) {
+      const defaults = extras?.defaults === undefined ? '' : jsonText(extras.defaults);
+      const message = typeof extras?.appendMessage === 'string' ? extras.appendMessage : '';
+      if (typeof defaults !== 'string') return undefined;
       const bodyLength = toIo(clientBody, 0);
-      const block = rr_upstream_body(bodyLength, toIo(typeof upstreamModel === 'string' ? upstreamModel : '', bodyLength)) >>> 2;
+      let at = bodyLength;
+      const modelLength = toIo(typeof upstreamModel === 'string' ? upstreamModel : '', at);
+      at += modelLength;
+      const defaultsLength = toIo(defaults, at);
+      const block = rr_upstream_body(bodyLength, modelLength, defaultsLength, toIo(message, at + defaultsLength)) >>> 2;
       const u32 = heapU32();
       const length = u32[block + 1];
       return length === 0 ? undefined : heapU8().slice(u32[block], u32[block] + length);

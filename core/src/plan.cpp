@@ -253,7 +253,8 @@ void read_body_facts(std::string_view body, Request& req) {
         req.max_output_tokens = static_cast<std::int64_t>(std::ceil(std::min(max->number, 9.0e15)));  // 0.5 asks for 1
 }
 
-bool write_upstream_body(std::string_view client_body, std::string_view upstream_model, std::string& out) {
+bool write_upstream_body(std::string_view client_body, std::string_view upstream_model, std::string& out,
+                         std::string_view defaults, std::string_view appended_message) {
     struct Member {
         std::string_view key;    // owned by index (its nodes do not move)
         std::string_view value;  // the last value given for the key
@@ -266,19 +267,45 @@ bool write_upstream_body(std::string_view client_body, std::string_view upstream
         else members[at->second].value = value;
     });
     if (kind != json::Kind::object) return false;
-    out.reserve(out.size() + client_body.size() + upstream_model.size() + 16);
+    if (!defaults.empty()) {
+        const auto defaults_kind = json::scan(defaults, [&](std::string_view key, std::string_view value) {
+            if (key == "model" || key == "messages" || key == "reroute") return;  // the gateway's own
+            const auto [at, added] = index.try_emplace(std::string(key), members.size());
+            if (added) members.push_back({at->first, value});
+        });
+        if (defaults_kind != json::Kind::object) return false;
+    }
+    if (!appended_message.empty() && !json::scan(appended_message, nullptr, nullptr)) return false;
+
+    out.reserve(out.size() + client_body.size() + defaults.size() + appended_message.size() + upstream_model.size() + 32);
     json::ObjectWriter o(out);
-    bool model_written = false;
+    // The client's messages and the appended one: [items..., message].
+    const auto write_messages = [&](std::string_view client_messages) {
+        std::string& m = o.key("messages");
+        if (non_empty_array(client_messages)) {
+            m += client_messages.substr(0, client_messages.rfind(']'));
+            m += ',';
+        } else {
+            m += '[';
+        }
+        m += appended_message;
+        m += ']';
+    };
+    bool model_written = false, messages_written = appended_message.empty();
     for (const Member& m : members) {
         if (m.key == "reroute") continue;
         if (m.key == "model") {
             o.str("model", upstream_model);
             model_written = true;
+        } else if (m.key == "messages" && !messages_written) {
+            write_messages(m.value);
+            messages_written = true;
         } else {
             o.key(m.key) += m.value;
         }
     }
     if (!model_written) o.str("model", upstream_model);
+    if (!messages_written) write_messages({});
     o.close();
     return true;
 }

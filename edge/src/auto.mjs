@@ -122,7 +122,7 @@ export function isAdaptive(rt, model) {
 
 /**
  * The governor's step for one attempt (memoised per attempt number): { g, profileKey, header }.
- * The patch is merged into the upstream body by `patchBody`.
+ * The patch joins the upstream body where the client set nothing (5.7; attemptBody in gateway.mjs).
  */
 export function planAttempt(api, r, d) {
   let p = r.plans.get(d.number);
@@ -140,13 +140,6 @@ export function planAttempt(api, r, d) {
   p = { g, profileKey, header };
   r.plans.set(d.number, p);
   return p;
-}
-
-/** The client's fields stay; the governor's fill in only what the client did not set (5.7). */
-export function patchBody(rest, patch) {
-  const out = { ...rest };
-  for (const [k, v] of Object.entries(patch)) if (out[k] === undefined) out[k] = v;
-  return out;
 }
 
 /** `x-reroute-auto` and `x-reroute-reasoning` for the serving (or committing) attempt. */

@@ -1,7 +1,7 @@
 // POST /v1/chat/completions: the request is planned and every attempt decided by the core
 // (Router.start, Attempts.next/report); this file only performs the upstream I/O the decisions
 // ask for and writes the responses they describe.
-import { isAdaptive, learnTurn, patchBody, planAttempt, prepareReasoning, reasoningHeaders, responseFacts } from './auto.mjs';
+import { isAdaptive, learnTurn, planAttempt, prepareReasoning, reasoningHeaders, responseFacts } from './auto.mjs';
 import { logAttempt, logRequest } from './log.mjs';
 import { errorResponse, isRecord, problemsResponse, seed, sleep, traceparentOf } from './http.mjs';
 import { streamChat } from './stream.mjs';
@@ -32,25 +32,18 @@ export async function waitOut(d, attempts, health, rctx) {
   return ok;
 }
 
-/** The upstream body for an attempt: the client's body without `reroute`, the target's model. */
-export function upstreamBody(rest, attempt, prefillMessage) {
-  if (!prefillMessage) return JSON.stringify({ ...rest, model: attempt.upstreamModel });
-  const messages = Array.isArray(rest.messages) ? rest.messages : [];
-  return JSON.stringify({ ...rest, model: attempt.upstreamModel, messages: [...messages, JSON.parse(prefillMessage)] });
-}
-
 /**
- * The upstream body of an attempt, with the governor's patch when the request is steered. A plain
- * attempt is written by the core from the client's text (only the model changes), which spares
- * serialising a long conversation again for every attempt.
+ * The upstream body of an attempt, written by the core from the client's text: the target's model,
+ * the governor's patch when the request is steered (never over a client field), and a
+ * continuation's prefill message.
  */
-export function attemptBody(api, rctx, rest, d, prefillMessage) {
+export function attemptBody(api, rctx, d, prefillMessage) {
   const r = rctx.reasoning;
-  if (!r && !prefillMessage) {
-    const bytes = api.upstreamBody(rctx.bodyText, d.upstreamModel);
-    if (bytes) return bytes;
-  }
-  return upstreamBody(r ? patchBody(rest, planAttempt(api, r, d).g.patch) : rest, d, prefillMessage);
+  const bytes = api.upstreamBody(rctx.bodyText, d.upstreamModel, {
+    defaults: r ? planAttempt(api, r, d).g.patch : undefined, appendMessage: prefillMessage,
+  });
+  if (!bytes) throw new Error('the upstream body could not be written');  // the body was checked to be an object
+  return bytes;
 }
 
 /** Headers every answer carries (II.12). */
@@ -109,16 +102,15 @@ export async function handleChat(request, env, ctx, rt, sync) {
   const started = rt.router.start(routeRequest(body, request, text), Date.now());
   if (!started.ok) return problemsResponse(started.problems, started.status ?? 400);
   const attempts = started.attempts;
-  const { reroute: _overrides, ...rest } = body;
   const rctx = {
     t0, upstreamMs: 0, waitedMs: 0,
     requestId: request.headers.get('x-request-id')?.slice(0, 64) || `${rt.isolate}-${Date.now().toString(36)}-${(++requestCounter).toString(36)}`,
-    isolate: rt.isolate, route: rest.model, stream: rest.stream === true,
+    isolate: rt.isolate, route: body.model, stream: body.stream === true,
     traceparent: traceparentOf(request), signal: request.signal, reasoning, bodyText: text,
   };
-  if (rctx.stream) return streamChat({ api, rt, sync, env, ctx, attempts, rest, rctx });
+  if (rctx.stream) return streamChat({ api, rt, sync, env, ctx, attempts, rctx });
   try {
-    return await completeChat({ api, rt, sync, env, ctx, attempts, rest, rctx });
+    return await completeChat({ api, rt, sync, env, ctx, attempts, rctx });
   } finally {
     attempts.free();
     sync.flush(env, ctx);
@@ -126,7 +118,7 @@ export async function handleChat(request, env, ctx, rt, sync) {
 }
 
 /** Non-streaming: attempts until a complete answer (II.4) or a final failure. */
-async function completeChat({ api, rt, sync, env, ctx, attempts, rest, rctx }) {
+async function completeChat({ api, rt, sync, env, ctx, attempts, rctx }) {
   let served = null;
   for (;;) {
     const d = attempts.next(rt.health, Date.now(), seed());
@@ -139,7 +131,7 @@ async function completeChat({ api, rt, sync, env, ctx, attempts, rest, rctx }) {
       return new Response(served.bytes, { status: served.status, headers: h });
     }
     if (d.waitMs > 0 && !(await waitOut(d, attempts, rt.health, rctx))) continue;
-    const result = await attemptOnce(api, rt, d, attemptBody(api, rctx, rest, d), rctx);
+    const result = await attemptOnce(api, rt, d, attemptBody(api, rctx, d), rctx);
     rctx.upstreamMs += result.outcome.durationMs ?? 0;
     const report = attempts.report(result.outcome, rt.health, Date.now());
     sync.noteReport(result.outcome.kind, d);

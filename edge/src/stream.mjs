@@ -22,8 +22,8 @@ export function streamChat(args) {
 }
 
 class StreamRun {
-  constructor({ api, rt, sync, env, ctx, attempts, rest, rctx }, resolve) {
-    Object.assign(this, { api, rt, sync, env, ctx, attempts, rest, rctx, resolve });
+  constructor({ api, rt, sync, env, ctx, attempts, rctx }, resolve) {
+    Object.assign(this, { api, rt, sync, env, ctx, attempts, rctx, resolve });
     this.writer = null;         // the client stream, once committed
     this.clientGone = false;
     this.notices = [];          // pre-commit fallback events (bytes), sent at the commit point
@@ -173,7 +173,7 @@ class StreamRun {
     const { rt, rctx } = this;
     const call = new UpstreamCall(d, rctx.signal);
     const key = d.credentialEnv ? rt.keys[d.credentialEnv] : undefined;
-    const { url, init } = upstreamRequest(d, key, attemptBody(this.api, rctx, this.rest, d, this.continuation?.prefill), rctx.traceparent);
+    const { url, init } = upstreamRequest(d, key, attemptBody(this.api, rctx, d, this.continuation?.prefill), rctx.traceparent);
     const failed = (failure) => ({ outcome: { ...failure, durationMs: call.durationMs(), bytesReceived: call.bytes } });
     let res;
     try {

@@ -522,8 +522,18 @@ test('the upstream body is the client body as JSON.parse reads it, with the targ
       assert.deepEqual(JSON.parse(text(bytes)), expected);
     }
   }
+  // The governor's patch joins where the client set nothing; a prefill message follows the messages.
+  const client = { model: 'r', reasoning_effort: 'low', messages: [{ role: 'user', content: 'hi' }], reroute: {} };
+  const patch = { reasoning_effort: 'high', thinking: { type: 'enabled', budget_tokens: 2048 } };
+  const prefill = JSON.stringify({ role: 'assistant', content: 'Part', prefix: true });
+  const written = reroute.upstreamBody(JSON.stringify(client), 'x', { defaults: patch, appendMessage: prefill });
+  assert.deepEqual(JSON.parse(text(written)), {
+    model: 'x', reasoning_effort: 'low', thinking: patch.thinking, messages: [...client.messages, JSON.parse(prefill)],
+  });
   assert.equal(reroute.upstreamBody('[1]', 'm'), undefined);
   assert.equal(reroute.upstreamBody('{"model":', 'm'), undefined);
+  assert.equal(reroute.upstreamBody('{}', 'm', { appendMessage: '{"role":' }), undefined);
+  assert.equal(reroute.upstreamBody('{}', 'm', { defaults: 'not an object' }), undefined);
 });
 
 // ---- helpers ----

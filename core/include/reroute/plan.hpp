@@ -89,9 +89,15 @@ void read_body_facts(std::string_view body, Request& req);
 // object with `model` set to the target's model (in its place, or last when absent) and the
 // gateway's own `reroute` member left out. Every other member keeps its source text; a key given
 // twice appears once, where it first appeared, with its last value (as JSON.parse then
-// JSON.stringify would have it). Written to `out`; false (out untouched) when the body is not a
-// JSON object.
-bool write_upstream_body(std::string_view client_body, std::string_view upstream_model, std::string& out);
+// JSON.stringify would have it). Optionally, for the attempt:
+// - `defaults` (a JSON object's text): each of its members the client did not give is added
+//   (the governor's patch, which never overrides a client field);
+// - `appended_message` (a JSON value's text): added after the client's messages (a continuation's
+//   prefill; messages that are not an array are replaced by it alone).
+// Written to `out`; false (out untouched) when the body or `defaults` is not a JSON object, or
+// `appended_message` is not JSON.
+bool write_upstream_body(std::string_view client_body, std::string_view upstream_model, std::string& out,
+                         std::string_view defaults = {}, std::string_view appended_message = {});
 
 // Reads the overrides object of a request body (members disable_fallbacks, max_attempts,
 // deadline_ms, allowed_providers, allowed_models, continuation). Problems carry paths under
