@@ -474,16 +474,25 @@ TEST_CASE("body facts: a body that is not a JSON object changes nothing") {
 
 // ---- mid-stream continuation (II.5) ---------------------------------------------------------
 
-TEST_CASE("a committed stream that failed continues on the next attempt while the mid-stream budget lasts") {
-    World w(document(kFallback3));
+namespace {
+// A request on route "r" (continuation `mode`; nullopt: the route's own) whose first attempt failed
+// after its stream was committed (reported at T0 + 10).
+StartResult first_stream_cut(World& w, std::optional<Continuation> mode) {
     Request r = request("r");
-    r.overrides.continuation = Continuation::restart;
+    r.overrides.continuation = mode;
     StartResult st = w.planner->start(r, &w.traffic, T0);
     REQUIRE(st.attempts);
+    REQUIRE_FALSE(st.attempts->next(w.health, T0, w.rng).is_final());
+    st.attempts->report(http(500, "cut"), w.health, T0 + 10);
+    return st;
+}
+}  // namespace
+
+TEST_CASE("a committed stream that failed continues on the next attempt while the mid-stream budget lasts") {
+    World w(document(kFallback3));
+    StartResult st = first_stream_cut(w, Continuation::restart);
     Attempts& a = *st.attempts;
     CHECK(a.continuation_budget() == 1);
-    REQUIRE_FALSE(a.next(w.health, T0, w.rng).is_final());
-    a.report(http(500, "cut"), w.health, T0 + 10);
     REQUIRE(a.may_continue_stream());
     REQUIRE_FALSE(a.next(w.health, T0 + 10, w.rng).is_final());
     const stream::ContinuationPlan plan = a.continue_stream(nullptr);
@@ -497,21 +506,13 @@ TEST_CASE("a committed stream that failed continues on the next attempt while th
 
 TEST_CASE("a committed stream never continues with continuation off") {
     World w(document(kFallback3));
-    StartResult st = w.planner->start(request("r"), &w.traffic, T0);
-    REQUIRE(st.attempts);
-    REQUIRE_FALSE(st.attempts->next(w.health, T0, w.rng).is_final());
-    st.attempts->report(http(500, "cut"), w.health, T0 + 10);
+    StartResult st = first_stream_cut(w, std::nullopt);
     CHECK_FALSE(st.attempts->may_continue_stream());
 }
 
 TEST_CASE("continue without partial text, or onto a target without prefill, restarts") {
     World w(document(kFallback3));
-    Request r = request("r");
-    r.overrides.continuation = Continuation::continue_;
-    StartResult st = w.planner->start(r, &w.traffic, T0);
-    REQUIRE(st.attempts);
-    REQUIRE_FALSE(st.attempts->next(w.health, T0, w.rng).is_final());
-    st.attempts->report(http(500, "cut"), w.health, T0 + 10);
+    StartResult st = first_stream_cut(w, Continuation::continue_);
     REQUIRE_FALSE(st.attempts->next(w.health, T0 + 10, w.rng).is_final());
     const stream::ContinuationPlan plan = st.attempts->continue_stream(nullptr);
     CHECK(plan.action == stream::ContinuationAction::restart);
