@@ -33,12 +33,14 @@ ensure_apt() {
 }
 
 ensure_npm() {
-  # npm ci from the committed lockfile; redone only when the lockfile changes.
-  local stamp="$ROOT/node_modules/.reroute-lock"
-  if [ ! -f "$stamp" ] || ! cmp -s "$ROOT/package-lock.json" "$stamp"; then
-    log "npm ci"
-    (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
-    cp "$ROOT/package-lock.json" "$stamp"
+  # npm ci from the committed lockfile of DIR (default: the repository's); redone only when the
+  # lockfile changes.
+  local dir=${1:-$ROOT}
+  local stamp="$dir/node_modules/.reroute-lock"
+  if [ ! -f "$stamp" ] || ! cmp -s "$dir/package-lock.json" "$stamp"; then
+    log "npm ci ($dir)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$dir/package-lock.json" "$stamp"
   fi
 }
 
