@@ -4,7 +4,7 @@
 //     cold loads (a fresh browser context each: empty HTTP cache) and of warm reloads;
 //   bytes: every script, WASM and stylesheet the page loaded, raw and gzip -9, with the
 //     JS + WASM gzip total against the 150 KiB target.
-// Serves web/ and build/wasm/pkg from a local static server (what the gateway serves at `/`),
+// Serves build/wasm/site (what the gateway serves at `/`: web/ and the module, scripts minified)
 // or measures a running gateway with --url (e.g. scripts/run's http://127.0.0.1:8787).
 // Prints one JSON document.
 // Usage: node bench/page-bench.mjs [--loads N] [--url URL]
@@ -37,7 +37,7 @@ async function startStatic() {
     const name = path === '/' ? 'index.html' : normalize(path).replace(/^\/+/, '');
     if (name.includes('..')) return res.writeHead(404).end();
     try {
-      const file = PKG_FILES.has(name) ? join(ROOT, 'build/wasm/pkg', name) : join(ROOT, 'web', name);
+      const file = join(ROOT, 'build/wasm/site', name); // the site the edge serves (scripts/build)
       const body = await readFile(file);
       res.writeHead(200, { 'content-type': TYPES[extname(name)] ?? 'application/octet-stream', 'cache-control': 'no-cache' }).end(body);
     } catch {
@@ -120,7 +120,7 @@ try {
   const jsWasmGzip = sum(['js', 'wasm'], 'gzip');
   const result = {
     url: base,
-    server: given ? 'given' : 'static (web/ + build/wasm/pkg)',
+    server: given ? 'given' : 'static (build/wasm/site)',
     loads: LOADS,
     interactive_ms: {
       cold_median: round(median(cold.map((r) => r.ready))),
