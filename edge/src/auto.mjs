@@ -142,12 +142,12 @@ export function planAttempt(api, r, d) {
   return p;
 }
 
-/** `x-reroute-auto` and `x-reroute-reasoning` for the serving (or committing) attempt. */
+/** `x-reroute-auto` and `x-reroute-reasoning` (into the record `h`) for the serving (or committing) attempt. */
 export function reasoningHeaders(h, r, d) {
   if (!r) return;
-  if (r.auto) h.set('x-reroute-auto', `${r.auto.slug}; reason=${r.auto.reason}`);
+  if (r.auto) h['x-reroute-auto'] = `${r.auto.slug}; reason=${r.auto.reason}`;
   const p = d ? r.plans.get(d.number) : undefined;
-  if (p?.header) h.set('x-reroute-reasoning', p.header);
+  if (p?.header) h['x-reroute-reasoning'] = p.header;
 }
 
 /**

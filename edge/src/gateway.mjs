@@ -46,17 +46,20 @@ export function attemptBody(api, rctx, d, prefillMessage) {
   return bytes;
 }
 
-/** Headers every answer carries (II.12). */
+/**
+ * Headers every answer carries (II.12), as a plain record for the Response constructor: one
+ * conversion instead of a call into the runtime per header.
+ */
 export function rerouteHeaders(ctx, { attemptsMade, servedBy, trail, attempt }) {
-  const h = new Headers();
+  const h = {
+    'x-reroute-attempts': String(attemptsMade),
+    'x-reroute-overhead-ms': String(Math.max(0, Date.now() - ctx.t0 - ctx.upstreamMs - ctx.waitedMs)),
+    traceparent: ctx.traceparent,
+    'x-request-id': ctx.requestId,
+  };
+  if (trail) h['x-reroute-fallbacks'] = trail;
+  if (servedBy) h['x-reroute-served-by'] = servedBy;
   if (ctx.reasoning) reasoningHeaders(h, ctx.reasoning, attempt);
-  h.set('x-reroute-attempts', String(attemptsMade));
-  if (trail) h.set('x-reroute-fallbacks', trail);
-  if (servedBy) h.set('x-reroute-served-by', servedBy);
-  const overhead = Math.max(0, Date.now() - ctx.t0 - ctx.upstreamMs - ctx.waitedMs);
-  h.set('x-reroute-overhead-ms', String(overhead));
-  h.set('traceparent', ctx.traceparent);
-  h.set('x-request-id', ctx.requestId);
   return h;
 }
 
@@ -64,8 +67,8 @@ export function rerouteHeaders(ctx, { attemptsMade, servedBy, trail, attempt }) 
 export function finalFailureResponse(ctx, final) {
   if (final.status === 499) return new Response(null, { status: 499 });
   const h = rerouteHeaders(ctx, { attemptsMade: final.attempts, trail: final.trail });
-  h.set('content-type', 'application/json');
-  if (final.retryAfter) h.set('retry-after', final.retryAfter);
+  h['content-type'] = 'application/json';
+  if (final.retryAfter) h['retry-after'] = final.retryAfter;
   return new Response(final.errorBody ?? JSON.stringify({ error: { message: final.message ?? 'error', type: final.code, code: final.code } }), {
     status: final.status, headers: h,
   });
@@ -127,7 +130,7 @@ async function completeChat({ api, rt, sync, env, ctx, attempts, rctx }) {
       if (!d.ok || !served) return finalFailureResponse(rctx, d);
       if (rctx.reasoning) learnTurn(api, env, ctx, rctx.reasoning, served.attempt, responseFacts(served.bytes));
       const h = rerouteHeaders(rctx, { attemptsMade: d.attempts, servedBy: served.attempt.servedBy, trail: d.trail, attempt: served.attempt });
-      h.set('content-type', served.contentType || 'application/json');
+      h['content-type'] = served.contentType || 'application/json';
       return new Response(served.bytes, { status: served.status, headers: h });
     }
     if (d.waitMs > 0 && !(await waitOut(d, attempts, rt.health, rctx))) continue;

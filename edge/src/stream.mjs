@@ -10,7 +10,7 @@ import { attemptBody, finalFailureResponse, rerouteHeaders, waitOut } from './ga
 import { learnTurn, usageFacts } from './auto.mjs';
 import { MAX_ERROR_BODY, UpstreamCall, concat, readBody, upstreamRequest } from './upstream.mjs';
 
-const SSE_HEADERS = [['content-type', 'text/event-stream; charset=utf-8'], ['cache-control', 'no-cache'], ['x-accel-buffering', 'no']];
+const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
 
 /** Resolves the client Response at the commit point (or with the final failure before it). */
 export function streamChat(args) {
@@ -39,8 +39,7 @@ class StreamRun {
     const { readable, writable } = new IdentityTransformStream();
     this.writer = writable.getWriter();
     const h = rerouteHeaders(this.rctx, { attemptsMade: d.number, servedBy: d.servedBy, trail: d.trail, attempt: d });
-    for (const [k, v] of SSE_HEADERS) h.set(k, v);
-    this.resolve(new Response(readable, { status: 200, headers: h }));
+    this.resolve(new Response(readable, { status: 200, headers: { ...h, ...SSE_HEADERS } }));
   }
 
   async write(bytes) {
