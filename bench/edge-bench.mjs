@@ -7,7 +7,9 @@
 //   - time to first streamed content (first chunk with text), p50/p99
 //   - bundle size as `wrangler deploy --dry-run` reports it (bench/wrangler holds the install)
 //   - `model: "auto"` on a route-cache hit vs the fixed route, p50 (issue 6 section 4: <= 0.2 ms)
-// Usage: node bench/edge-bench.mjs [--requests N] [--seconds S] [--json]
+//   - CPU per request for a long conversation (200 messages, about 97 KiB)
+// Usage: node bench/edge-bench.mjs [--requests N] [--seconds S] [--json] [--src DIR]
+//   --src: run the gateway from an edited copy of edge/src (A/B runs)
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -26,6 +28,7 @@ const REQUESTS = Number(opt('requests', '2000'));
 const SECONDS = Number(opt('seconds', '5'));
 const CONNECTIONS = 32;
 const JSON_OUT = args.includes('--json');
+const SRC_DIR = opt('src');
 const log = (...a) => { if (!JSON_OUT) console.error(...a); };
 
 const BODY = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'one two three' }] });
@@ -34,6 +37,11 @@ const DIRECT_BODY = JSON.stringify({ model: 'healthy', messages: [{ role: 'user'
 const AUTO_BODY = JSON.stringify({ model: 'auto', messages: [{ role: 'user', content: 'one two three' }] });
 const AUTO_STREAM_BODY = JSON.stringify({ model: 'auto', stream: true, messages: [{ role: 'user', content: 'one two three' }] });
 const DIRECT_STREAM_BODY = JSON.stringify({ model: 'healthy', stream: true, messages: [{ role: 'user', content: 'one two three' }] });
+// A long conversation: the 200 messages (about 97 KiB) of bench/plan_bench.cpp.
+const LONG_CONTENT = 'The quick brown fox jumps over the lazy dog, and then explains its reasoning at some length. '.repeat(5);
+const LONG_MESSAGES = Array.from({ length: 200 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: LONG_CONTENT }));
+const LONG_BODY = JSON.stringify({ model: 'bench', messages: LONG_MESSAGES });
+const DIRECT_LONG_BODY = JSON.stringify({ model: 'healthy', messages: LONG_MESSAGES });
 
 function startMock() {
   return new Promise((resolve, reject) => {
@@ -181,6 +189,7 @@ async function main() {
     configPath, outDir: dir, ports: [0], extraSockets: { bare: 0 }, stdio: ['ignore', 'ignore', 'inherit'],
     passThrough: { module: join(ROOT, 'bench/passthrough-worker.mjs'), upstream: mock.url },
     env: { ...process.env, BENCH_MOCK_KEY: 'bench-key' },
+    ...(SRC_DIR ? { srcDir: join(process.cwd(), SRC_DIR) } : {}),
   });
   const urls = {
     direct: `${mock.url}/v1/chat/completions`,
@@ -204,6 +213,13 @@ async function main() {
       cpu.bare += await cpuPerRequest(edge.child.pid, agents.bare, urls.bare, body.bare, REQUESTS) / 2;
       cpu.reroute += await cpuPerRequest(edge.child.pid, agents.reroute, urls.reroute, body.reroute, REQUESTS) / 2;
     }
+    log('CPU per request, long conversation ...');
+    const cpuLong = { bare: 0, reroute: 0 };
+    const longRequests = Math.round(REQUESTS / 4);
+    for (let round = 0; round < 2; round++) {
+      cpuLong.bare += await cpuPerRequest(edge.child.pid, agents.bare, urls.bare, DIRECT_LONG_BODY, longRequests) / 2;
+      cpuLong.reroute += await cpuPerRequest(edge.child.pid, agents.reroute, urls.reroute, LONG_BODY, longRequests) / 2;
+    }
     log(`throughput at ${CONNECTIONS} connections, ${SECONDS} s each ...`);
     const tput = { bare: await throughput(urls.bare, body.bare, SECONDS), reroute: await throughput(urls.reroute, body.reroute, SECONDS) };
     const bundle = await bundleSizes();
@@ -218,6 +234,7 @@ async function main() {
       firstContentMs: Object.fromEntries(Object.keys(urls).map((k) => [k, { p50: pct(str.ttfc[k], 50), p99: pct(str.ttfc[k], 99) }])),
       cpuMsPerRequest: cpu,
       cpuRatio: cpu.reroute / cpu.bare,
+      cpuLongConversationMsPerRequest: cpuLong,
       throughputRps: tput,
       throughputRatio: tput.reroute / tput.bare,
       bundle,
@@ -234,6 +251,7 @@ async function main() {
           f(result.firstContentMs.reroute.p50 - result.firstContentMs.bare.p50), '<= 0.3'],
         ['auto, cache hit p50 (ms)', '-', '-', f(p('auto', 50)), `${f(result.autoCacheHitOverFixedMs.p50)} over fixed`, '<= 0.2'],
         ['CPU per request (ms)', '-', f(cpu.bare), f(cpu.reroute), `x${f(result.cpuRatio, 2)}`, '<= x1.3'],
+        ['CPU, 97 KiB conversation (ms)', '-', f(cpuLong.bare), f(cpuLong.reroute), `x${f(cpuLong.reroute / cpuLong.bare, 2)}`, '-'],
         [`throughput, ${CONNECTIONS} conn (req/s)`, '-', f(tput.bare, 0), f(tput.reroute, 0), `${f(result.throughputRatio * 100, 0)}%`, '>= 80%'],
         ['bundle gzip (KiB)', '-', '-', f(bundle.gzipKiB, 1), `js ${f(bundle.jsGzipKiB, 1)} + wasm ${f(bundle.wasmGzipKiB, 1)}`, '<= 120'],
       ];

@@ -173,10 +173,10 @@ export function checkAdminSecret({ keys, adminSecretEnv }, env = process.env) {
  */
 export async function startEdge({
   configPath, port = 8787, ports, isolates = 1, outDir, env = process.env, stdio = 'inherit', readyMs = 20000, verbose = false, webDir,
-  passThrough, extraSockets = {},
+  passThrough, extraSockets = {}, srcDir,
 } = {}) {
   ports ??= Array.from({ length: isolates }, (_, i) => (i === 0 ? port : 0));
-  const gen = await generate({ configPath, outDir, isolates: ports.length, passThrough, ...(webDir ? { webDir } : {}) });
+  const gen = await generate({ configPath, outDir, isolates: ports.length, passThrough, ...(webDir ? { webDir } : {}), ...(srcDir ? { srcDir } : {}) });
   const refused = checkAdminSecret(gen, env);
   if (refused) throw new Error(refused);
   const { spawn } = await import('node:child_process');
