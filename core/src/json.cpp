@@ -11,6 +11,10 @@
 
 #include "reroute/text.hpp"
 
+#if defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+#endif
+
 // WebAssembly: Emscripten's libc++ has no floating-point to_chars or from_chars, and printf plus
 // strtod would be a large share of the module. The host's Number reads and writes numbers
 // correctly rounded, and its toExponential() gives the shortest digits that read back, which are
@@ -53,6 +57,18 @@ constexpr char kReplacement[] = "\xEF\xBF\xBD";  // U+FFFD
 // (not '"', '\\', a control character or a non-ASCII byte). Eight bytes per step, in 64-bit words:
 // long strings are most of a chat body.
 std::size_t plain_run_end(std::string_view s, std::size_t i) noexcept {
+#if defined(__wasm_simd128__)
+    // Sixteen bytes per step where the module is built with SIMD.
+    const v128_t quote = wasm_i8x16_splat('"'), backslash = wasm_i8x16_splat('\\'), space = wasm_i8x16_splat(0x20);
+    for (; i + 16 <= s.size(); i += 16) {
+        const v128_t v = wasm_v128_load(s.data() + i);
+        // Unsigned v < 0x20 catches control bytes; a set high bit (signed v < 0) non-ASCII ones.
+        const v128_t special = wasm_v128_or(wasm_v128_or(wasm_i8x16_eq(v, quote), wasm_i8x16_eq(v, backslash)),
+                                            wasm_v128_or(wasm_u8x16_lt(v, space), wasm_i8x16_lt(v, wasm_i8x16_splat(0))));
+        const auto mask = static_cast<std::uint32_t>(wasm_i8x16_bitmask(special));
+        if (mask != 0) return i + static_cast<std::size_t>(std::countr_zero(mask));
+    }
+#endif
     constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
     // High bit of each byte that is zero (exact for the lowest such byte, which is all we use).
     const auto zero_bytes = [](std::uint64_t v) { return (v - kOnes) & ~v & kHigh; };

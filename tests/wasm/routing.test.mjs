@@ -507,6 +507,26 @@ test('the per-request answer check gives only the failure: none for an answer, t
   }
 });
 
+test('string bytes are read exactly wherever a quote, escape, control or non-ASCII byte falls in a block of 16', () => {
+  // The module's JSON reader takes plain string bytes sixteen at a time (SIMD): every offset of
+  // each kind of special byte across two blocks, through the scan (upstreamBody), the parser
+  // (parseOverrides) and the answer check.
+  for (const special of ['"', '\\', '\n', '\u0001', '\u007f', 'é', '€', '😀', '\u2028']) {
+    for (let at = 0; at < 40; at++) {
+      const content = `${'a'.repeat(at)}${special}${'b'.repeat(40 - at)}`;
+      const client = { model: 'r', messages: [{ role: 'user', content }] };
+      assert.deepEqual(JSON.parse(text(reroute.upstreamBody(JSON.stringify(client), 'm'))).messages, client.messages, `${JSON.stringify(special)} at ${at}`);
+      assert.deepEqual(reroute.parseOverrides({ allowed_providers: [content] }).overrides.allowed_providers, [content]);
+      const answer = JSON.stringify({ model: 'm', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }] });
+      assert.equal(reroute.completionFailure(answer), undefined, `${JSON.stringify(special)} at ${at}`);
+    }
+  }
+  // An unescaped control byte inside a string is not JSON wherever it falls.
+  for (let at = 0; at < 40; at++) {
+    assert.equal(reroute.upstreamBody(`{"model":"r","x":"${'a'.repeat(at)}\u0001${'b'.repeat(20)}"}`, 'm'), undefined, `control at ${at}`);
+  }
+});
+
 test('the upstream body is the client body as JSON.parse reads it, with the target model and without reroute', () => {
   const bodies = [
     { model: 'route', messages: [{ role: 'user', content: 'héllo 🙂 "quoted" \\ \u2028' }], temperature: 0.5, reroute: { max_attempts: 2 } },
