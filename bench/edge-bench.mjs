@@ -7,7 +7,7 @@
 //   - time to first streamed content (first chunk with text), p50/p99
 //   - bundle size as `wrangler deploy --dry-run` reports it (bench/wrangler holds the install)
 //   - `model: "auto"` on a route-cache hit vs the fixed route, p50 (issue 6 section 4: <= 0.2 ms)
-//   - CPU per request for a long conversation (200 messages, about 97 KiB)
+//   - CPU per request for a long conversation (200 messages, about 97 KiB) and for a streamed answer
 // Usage: node bench/edge-bench.mjs [--requests N] [--seconds S] [--json] [--src DIR]
 //   --src: run the gateway from an edited copy of edge/src (A/B runs)
 import { spawn } from 'node:child_process';
@@ -213,12 +213,15 @@ async function main() {
       cpu.bare += await cpuPerRequest(edge.child.pid, agents.bare, urls.bare, body.bare, REQUESTS) / 2;
       cpu.reroute += await cpuPerRequest(edge.child.pid, agents.reroute, urls.reroute, body.reroute, REQUESTS) / 2;
     }
-    log('CPU per request, long conversation ...');
+    log('CPU per request, long conversation and streamed ...');
     const cpuLong = { bare: 0, reroute: 0 };
-    const longRequests = Math.round(REQUESTS / 4);
+    const cpuStream = { bare: 0, reroute: 0 };
+    const fewer = Math.round(REQUESTS / 4);
     for (let round = 0; round < 2; round++) {
-      cpuLong.bare += await cpuPerRequest(edge.child.pid, agents.bare, urls.bare, DIRECT_LONG_BODY, longRequests) / 2;
-      cpuLong.reroute += await cpuPerRequest(edge.child.pid, agents.reroute, urls.reroute, LONG_BODY, longRequests) / 2;
+      cpuLong.bare += await cpuPerRequest(edge.child.pid, agents.bare, urls.bare, DIRECT_LONG_BODY, fewer) / 2;
+      cpuLong.reroute += await cpuPerRequest(edge.child.pid, agents.reroute, urls.reroute, LONG_BODY, fewer) / 2;
+      cpuStream.bare += await cpuPerRequest(edge.child.pid, agents.bare, urls.bare, streamBody.bare, fewer) / 2;
+      cpuStream.reroute += await cpuPerRequest(edge.child.pid, agents.reroute, urls.reroute, streamBody.reroute, fewer) / 2;
     }
     log(`throughput at ${CONNECTIONS} connections, ${SECONDS} s each ...`);
     const tput = { bare: await throughput(urls.bare, body.bare, SECONDS), reroute: await throughput(urls.reroute, body.reroute, SECONDS) };
@@ -235,6 +238,7 @@ async function main() {
       cpuMsPerRequest: cpu,
       cpuRatio: cpu.reroute / cpu.bare,
       cpuLongConversationMsPerRequest: cpuLong,
+      cpuStreamMsPerRequest: cpuStream,
       throughputRps: tput,
       throughputRatio: tput.reroute / tput.bare,
       bundle,
@@ -252,6 +256,7 @@ async function main() {
         ['auto, cache hit p50 (ms)', '-', '-', f(p('auto', 50)), `${f(result.autoCacheHitOverFixedMs.p50)} over fixed`, '<= 0.2'],
         ['CPU per request (ms)', '-', f(cpu.bare), f(cpu.reroute), `x${f(result.cpuRatio, 2)}`, '<= x1.3'],
         ['CPU, 97 KiB conversation (ms)', '-', f(cpuLong.bare), f(cpuLong.reroute), `x${f(cpuLong.reroute / cpuLong.bare, 2)}`, '-'],
+        ['CPU, streamed answer (ms)', '-', f(cpuStream.bare), f(cpuStream.reroute), `x${f(cpuStream.reroute / cpuStream.bare, 2)}`, '-'],
         [`throughput, ${CONNECTIONS} conn (req/s)`, '-', f(tput.bare, 0), f(tput.reroute, 0), `${f(result.throughputRatio * 100, 0)}%`, '>= 80%'],
         ['bundle gzip (KiB)', '-', '-', f(bundle.gzipKiB, 1), `js ${f(bundle.jsGzipKiB, 1)} + wasm ${f(bundle.wasmGzipKiB, 1)}`, '<= 120'],
       ];
