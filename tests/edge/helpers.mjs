@@ -96,7 +96,7 @@ export function testConfig(mockUrl, { models = [], routes = [], defaults, refuse
  * URL). Registers cleanup on the node:test context `t` when given (inside a `before` hook pass
  * null and call `stop()` from a top-level `after`).
  */
-export async function startGateway(t, config, { mock, isolates = 1, env = {}, webDir } = {}) {
+export async function startGateway(t, config, { mock, isolates = 1, env = {}, webDir, srcDir } = {}) {
   const ownMock = !mock;
   mock ??= await startMockProvider();
   const dir = mkdtempSync(join(tmpdir(), 'reroute-edge-test-'));
@@ -106,7 +106,7 @@ export async function startGateway(t, config, { mock, isolates = 1, env = {}, we
   let edge;
   try {
     edge = await startEdge({
-      configPath, outDir: dir, ports: Array(isolates).fill(0), webDir, stdio: ['ignore', 'pipe', 'pipe'],
+      configPath, outDir: dir, ports: Array(isolates).fill(0), webDir, srcDir, stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...KEYS, ...env },
     });
   } catch (err) {
