@@ -46,21 +46,23 @@ after(async () => {
 });
 
 describe('acceptance at the real numbers', { concurrency: true }, () => {
-test('silent upstream, 10 s first-token budget: answered by the fallback within 11 s', async () => {
+test('silent upstream, 10 s first-token budget: answered by the fallback within 11 s', async (t) => {
   const r = await request(gw.url, { body: chat('silent'), timeoutMs: 20000 });
+  t.diagnostic(`answered after ${Math.round(r.ms)} ms`);
   assert.equal(r.status, 200);
   assert.ok(r.ms >= 9900 && r.ms <= 11000, `answered after ${Math.round(r.ms)} ms`);
   assert.match(r.headers['x-reroute-fallbacks'], /kind=timeout_first_token/);
 });
 
-test('first token at 20 s (stream): answered by the fallback within 11 s', async () => {
+test('first token at 20 s (stream): answered by the fallback within 11 s', async (t) => {
   const r = await request(gw.url, { body: chat('late', { stream: true }), timeoutMs: 25000 });
+  t.diagnostic(`answered after ${Math.round(r.ms)} ms`);
   assert.equal(r.status, 200);
   assert.ok(r.done);
   assert.ok(r.ms <= 11000, `answered after ${Math.round(r.ms)} ms`);
 });
 
-test('stall after 20 tokens: detected within idle + 0.5 s, the stream ends cleanly within 12 s', async () => {
+test('stall after 20 tokens: detected within idle + 0.5 s, the stream ends cleanly within 12 s', async (t) => {
   const r = await request(gw.url, { body: chat('stall20', { stream: true }), timeoutMs: 20000 });
   assert.equal(r.status, 200);
   assert.equal(r.done, false);
@@ -68,11 +70,12 @@ test('stall after 20 tokens: detected within idle + 0.5 s, the stream ends clean
   assert.equal(content.length, 20);
   const end = r.frames.find((f) => f.data?.includes('"partial":true'));
   assert.ok(end, 'error frame');
+  t.diagnostic(`stall detected ${Math.round(end.t - content.at(-1).t)} ms after the last token; ended after ${Math.round(r.ms)} ms`);
   assert.ok(end.t - content.at(-1).t <= 10500, `stall detected after ${Math.round(end.t - content.at(-1).t)} ms`);
   assert.ok(r.ms <= 12000, `ended after ${Math.round(r.ms)} ms`);
 });
 
-test('flapping primary (503 for 60 s, a request every 4 s): all served, ≤ 4 primary attempts, back ≤ 5 s after recovery', async () => {
+test('flapping primary (503 for 60 s, a request every 4 s): all served, ≤ 4 primary attempts, back ≤ 5 s after recovery', async (t) => {
   const results = [];
   const t0 = Date.now();
   for (let i = 0; i < 19; i++) {
@@ -87,6 +90,8 @@ test('flapping primary (503 for 60 s, a request every 4 s): all served, ≤ 4 pr
   const during = calls.filter((c) => c.t_ms - first < 60000);
   assert.ok(during.length <= 4, `${during.length} primary attempts during the outage`);
   const recovered = calls.find((c) => c.t_ms - first >= 60000 && c.status === 200);
+  t.diagnostic(`${results.length} requests, ${results.filter((r) => r.status === 200).length} served; ${during.length} primary attempts during the outage; `
+    + `back on the primary ${recovered ? Math.round(recovered.t_ms - first - 60000) : '-'} ms after recovery`);
   assert.ok(recovered, 'the primary served again');
   assert.ok(recovered.t_ms - first <= 65000, `back on the primary ${Math.round(recovered.t_ms - first - 60000)} ms after recovery`);
   assert.ok(results.at(-1).servedBy.includes('provider=m-flap'), 'the last request is served by the primary');

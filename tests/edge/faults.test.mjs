@@ -83,24 +83,26 @@ const errorFrame = (frames) => jsonFrames(frames).find((f) => f.event === null &
 const finishReasons = (frames) => jsonFrames(frames).flatMap((f) => f.json.choices?.map((c) => c.finish_reason).filter(Boolean) ?? []);
 
 describe('rate limits', () => {
-  test('429 with Retry-After in seconds: the same target is retried after the hint (±100 ms)', async () => {
+  test('429 with Retry-After in seconds: the same target is retried after the hint (±100 ms)', async (t) => {
     const r = await post(chat('r429s'));
     assert.equal(r.status, 200);
     assert.equal(r.headers['x-reroute-attempts'], '2');
     const calls = upstreamCalls(mock, '429-retry-after:1@r429s');
     assert.equal(calls.length, 2);
     const gap = calls[1].t_ms - calls[0].t_ms;
-    assert.ok(gap >= 900 && gap <= 1100 + 50, `retry after ${gap} ms, hint 1000 ms`);
+    t.diagnostic(`retried ${Math.round(gap)} ms after the first call (hint 1000 ms)`);
+    assert.ok(gap >= 900 && gap <= 1100, `retry after ${gap} ms, hint 1000 ms`);
   });
 
-  test('429 with Retry-After as an HTTP date: the retry waits until that date (±100 ms)', async () => {
+  test('429 with Retry-After as an HTTP date: the retry waits until that date (±100 ms)', async (t) => {
     const r = await post(chat('r429d'));
     assert.equal(r.status, 200);
     const calls = upstreamCalls(mock, '429-retry-date:1@r429d');
     assert.equal(calls.length, 2);
     const date = Math.ceil((calls[0].time + 1000) / 1000) * 1000; // what the mock announced
     const late = calls[1].time - date;
-    assert.ok(late >= -100 && late <= 150, `retry ${late} ms after the announced date`);
+    t.diagnostic(`retried ${late} ms after the announced date`);
+    assert.ok(late >= -100 && late <= 100, `retry ${late} ms after the announced date`);
   });
 
   test('persistent 429: served by the fallback at once, the trail names rate_limited', async () => {
