@@ -3,9 +3,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-import { loadReroute, pkg, wasmBytes } from './helpers.mjs';
+import { loadReroute, pkg, wasmBytes, wasmPath } from './helpers.mjs';
 
 const reroute = await loadReroute(wasmBytes());
 const T0 = 1_700_000_000_000;
@@ -521,6 +522,20 @@ test('string bytes are read exactly wherever a quote, escape, control or non-ASC
       assert.equal(reroute.completionFailure(answer), undefined, `${JSON.stringify(special)} at ${at}`);
     }
   }
+  // Random mixes of those bytes, several to a block (a fixed seed: the same strings every run).
+  const alphabet = ['a', 'b', ' ', '"', '\\', '\n', '\u0001', '\u007f', 'é', '€', '😀', '\u2028'];
+  let seed = 12345;
+  const random = (n) => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed % n;
+  };
+  for (let i = 0; i < 500; i++) {
+    const content = Array.from({ length: 1 + random(70) }, () => alphabet[random(alphabet.length)]).join('');
+    const client = { model: 'r', messages: [{ role: 'user', content }], other: content };
+    const written = JSON.parse(text(reroute.upstreamBody(JSON.stringify(client), 'm')));
+    assert.deepEqual([written.messages, written.other], [client.messages, content], JSON.stringify(content));
+    assert.deepEqual(reroute.parseOverrides({ allowed_providers: [content] }).overrides.allowed_providers, [content]);
+  }
   // An unescaped control byte inside a string is not JSON wherever it falls.
   for (let at = 0; at < 40; at++) {
     assert.equal(reroute.upstreamBody(`{"model":"r","x":"${'a'.repeat(at)}\u0001${'b'.repeat(20)}"}`, 'm'), undefined, `control at ${at}`);
@@ -654,6 +669,32 @@ test('no exception for garbage inputs anywhere in the API', () => {
   });
   r.free();
   h.free();
+});
+
+test('garbage after the per-request paths are hot never crashes the host process', () => {
+  // Node 20's V8 crashed here (SIGSEGV) before the loader turned its JS-to-Wasm call inlining off:
+  // wrappers optimised on bytes and strings, then handed a small integer. In a child process, so
+  // a crash fails this test instead of ending the run.
+  const script = `
+    import { loadReroute } from ${JSON.stringify(join(pkg, 'reroute.mjs'))};
+    import { readFileSync } from 'node:fs';
+    const reroute = await loadReroute(readFileSync(${JSON.stringify(wasmPath)}));
+    const answer = new TextEncoder().encode('{"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}]}');
+    const frame = new TextEncoder().encode('data: {"choices":[{"index":0,"delta":{"content":"hi"}}]}\\n\\n');
+    for (let i = 0; i < 50000; i++) { reroute.completionFailure(answer); reroute.completionFailure('{"model":"x"}'); }
+    for (let i = 0; i < 20000; i++) { const relay = reroute.createStreamRelay({}); relay.feed(frame); relay.feed('data: x\\n\\n'); relay.free(); }
+    for (const g of [undefined, null, 0, -1, 1.5, true, {}]) {
+      reroute.completionFailure(g);
+      const relay = reroute.createStreamRelay(g);
+      relay.feed(g);
+      relay.free();
+    }
+    console.log('survived');
+  `;
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(child.signal, null, `the child ended by ${child.signal}`);
+  assert.equal(child.status, 0, child.stderr);
+  assert.equal(child.stdout.trim(), 'survived');
 });
 
 test('free() is idempotent, later calls return undefined, and freeing in any order is safe', () => {
