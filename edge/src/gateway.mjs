@@ -46,10 +46,7 @@ export function attemptBody(api, rctx, d, prefillMessage) {
   return bytes;
 }
 
-/**
- * Headers every answer carries (II.12), as a plain record for the Response constructor: one
- * conversion instead of a call into the runtime per header.
- */
+/** Headers every answer carries (II.12), as a plain record for the Response constructor. */
 export function rerouteHeaders(ctx, { attemptsMade, servedBy, trail, attempt }) {
   const h = {
     'x-reroute-attempts': String(attemptsMade),
