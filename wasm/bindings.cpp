@@ -68,7 +68,10 @@ void set(val& object, const char* key, const std::optional<double>& d) {
 // ---- the API ----
 
 std::string retirement_js(val code) { return std::string(to_string(retirement_for(optional_string(code).value_or("")))); }
-std::string fingerprint_js(std::string key) { return fingerprint(key); }
+std::string fingerprint_js(val key) {
+    const auto text = optional_string(key);
+    return text ? fingerprint(*text) : std::string();  // no key, no fingerprint
+}
 
 val scope_keys_js(val input) {
     const bool ok = is_object(input);

@@ -91,8 +91,9 @@ std::string view_json(const Config& config) {
 
 // { ok: true, autoRoutes, routes, models } for a config that loads, else { ok: false } (the
 // router reports the problems; this view never repeats them).
-val reasoning_config(std::string text) {
-    ConfigResult loaded = load_config(text);
+val reasoning_config(val text) {
+    // Anything but a string reads as a config text that does not load.
+    ConfigResult loaded = load_config(text.isString() ? text.as<std::string>() : std::string());
     return val::global("JSON").call<val>("parse", loaded.ok() ? view_json(*loaded.config) : std::string("{\"ok\":false}"));
 }
 

@@ -99,7 +99,10 @@ export interface RerouteCore {
   isTransient(error: ErrorInput): boolean;
   /** Which resource a failure with this code retires for the rest of the turn. */
   retirement(code: string): Retirement;
-  /** 32-bit FNV-1a of the key's UTF-16 units, 8 lowercase hex digits. Not a security primitive. */
+  /**
+   * 32-bit FNV-1a of the key's UTF-16 units, 8 lowercase hex digits ('' when `apiKey` is not a
+   * string). Not a security primitive.
+   */
   fingerprint(apiKey: string): string;
   scopeKeys(input: { provider: string; apiKey?: string; baseUrl?: string }): ScopeKeys;
 
