@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { loadReroute, wasmBytes } from './helpers.mjs';
+import { loadReroute, randomValue, seededRandom, wasmBytes } from './helpers.mjs';
 
 const reroute = await loadReroute(wasmBytes());
 
@@ -55,36 +55,20 @@ test('wrong input types give defined results, never an exception', () => {
 });
 
 test('random values into every function of the API: no exception', () => {
-  // Seeded, so every run calls the same things; handles have their own garbage test (routing).
-  let seed = 20261124;
-  const random = (n) => {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    return seed % n;
-  };
-  const texts = ['', 'x', '\ud800', '\udc00a', 'TALE_ERR1 %7B%22code%22%3A%22rate_limited%22%7D\nmsg', '[MODEL_FALLBACK] from=a to=b reason=x',
-    'data: {}\n\n', '{"error":{"message":"quota","code":429}}', '<html>', 'a'.repeat(5000), '\u0000', '😀'.repeat(100), '{"a":'.repeat(600),
-    'sk-ABCDEF0123456789abcdef'];
-  const keys = ['status', 'message', 'code', 'kind', 'headers', 'body', 'route', 'provider', 'model', 'locale', 'error', 'raw', 'envelope',
-    'retryAfter', 'from', 'to', 'reason', 'content', 'tried'];
-  const value = (depth) => {
-    switch (random(depth > 2 ? 9 : 11)) {
-      case 0: return undefined;
-      case 1: return null;
-      case 2: return random(2) === 0;
-      case 3: return [0, -1, 1.5, NaN, Infinity, -0, 2 ** 53, 1e308, 429, 503][random(10)];
-      case 4: case 5: return texts[random(texts.length)];
-      case 6: return new TextEncoder().encode(texts[random(texts.length)]);
-      case 7: return 10n;
-      case 8: return Symbol('s');
-      case 9: return Array.from({ length: random(4) }, () => value(depth + 1));
-      default: return Object.fromEntries(Array.from({ length: random(5) }, () => [keys[random(keys.length)], value(depth + 1)]));
-    }
+  // Seeded, so every run calls the same things; the handles have their own sweep (routing).
+  const random = seededRandom(20261124);
+  const kinds = {
+    texts: ['', 'x', '\ud800', '\udc00a', 'TALE_ERR1 %7B%22code%22%3A%22rate_limited%22%7D\nmsg', '[MODEL_FALLBACK] from=a to=b reason=x',
+      'data: {}\n\n', '{"error":{"message":"quota","code":429}}', '<html>', 'a'.repeat(5000), '\u0000', '😀'.repeat(100), '{"a":'.repeat(600),
+      'sk-ABCDEF0123456789abcdef'],
+    keys: ['status', 'message', 'code', 'kind', 'headers', 'body', 'route', 'provider', 'model', 'locale', 'error', 'raw', 'envelope',
+      'retryAfter', 'from', 'to', 'reason', 'content', 'tried'],
   };
   const names = Object.keys(reroute).filter((name) => typeof reroute[name] === 'function' && !name.startsWith('create'));
   assert.ok(names.length > 40, `${names.length} functions`);
   for (let i = 0; i < 10000; i++) {
     const name = names[random(names.length)];
-    const args = Array.from({ length: random(4) }, () => value(0));
+    const args = Array.from({ length: random(4) }, () => randomValue(random, kinds));
     assert.doesNotThrow(() => reroute[name](...args), name);
   }
 });

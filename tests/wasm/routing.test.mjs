@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-import { loadReroute, pkg, wasmBytes, wasmPath } from './helpers.mjs';
+import { loadReroute, pkg, randomValue, seededRandom, wasmBytes, wasmPath } from './helpers.mjs';
 
 const reroute = await loadReroute(wasmBytes());
 const T0 = 1_700_000_000_000;
@@ -524,11 +524,7 @@ test('string bytes are read exactly wherever a quote, escape, control or non-ASC
   }
   // Random mixes of those bytes, several to a block (a fixed seed: the same strings every run).
   const alphabet = ['a', 'b', ' ', '"', '\\', '\n', '\u0001', '\u007f', 'é', '€', '😀', '\u2028'];
-  let seed = 12345;
-  const random = (n) => {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    return seed % n;
-  };
+  const random = seededRandom(12345);
   for (let i = 0; i < 500; i++) {
     const content = Array.from({ length: 1 + random(70) }, () => alphabet[random(alphabet.length)]).join('');
     const client = { model: 'r', messages: [{ role: 'user', content }], other: content };
@@ -667,6 +663,42 @@ test('no exception for garbage inputs anywhere in the API', () => {
     reroute.createStreamRelay().feed();
     r.start();
   });
+  r.free();
+  h.free();
+});
+
+test('random values into every method of the handles: no exception', () => {
+  const random = seededRandom(7);
+  const r = router();
+  const h = health();
+  const kinds = {
+    texts: ['', 'chat', 'lb', 'or', 'oa', 'or:a', 'k1', '\ud800', 'x'.repeat(3000), 'data: {"choices":[{"index":0,"delta":{"content":"hi"}}]}\n\n',
+      'data: [DONE]\n\n', '{"a":'.repeat(600), 'http_error', 'success', 'reset', 'timeout_idle', 'rate_limited'],
+    keys: ['route', 'kind', 'status', 'body', 'headers', 'durationMs', 'overrides', 'conversationId', 'seed', 'mode', 'partialText', 'message',
+      'transportCode', 'provider', 'fingerprint', 'continuation', 'prefill', 'model'],
+    extras: [r, h],
+  };
+  const methods = (handle) => Object.getOwnPropertyNames(Object.getPrototypeOf(handle))
+    .filter((name) => name !== 'constructor' && name !== 'free' && typeof handle[name] === 'function');
+  const sweep = (handle, calls) => {
+    const names = methods(handle);
+    for (let i = 0; i < calls; i++) {
+      const name = names[random(names.length)];
+      const args = Array.from({ length: random(4) }, () => randomValue(random, kinds));
+      assert.doesNotThrow(() => handle[name](...args), name);
+    }
+  };
+  for (let i = 0; i < 1500; i++) {
+    sweep(r, 1);
+    sweep(h, 1);
+    const started = r.start({ route: 'chat', seed: random(100) }, T0 + i);
+    assert.ok(started.ok);
+    sweep(started.attempts, 4);
+    started.attempts.free();
+    const relay = reroute.createStreamRelay(randomValue(random, kinds));
+    sweep(relay, 4);
+    relay.free();
+  }
   r.free();
   h.free();
 });
