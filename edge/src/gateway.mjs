@@ -15,7 +15,8 @@ let requestCounter = 0;
  */
 export function routeRequest(body, request, text = body) {
   const out = { route: typeof body.model === 'string' ? body.model : '', body: text, overridesPath: '/reroute', seed: seed() };
-  if (body.reroute !== undefined) out.overrides = body.reroute;
+  // As JSON text: the core reads a string overrides value as text, and a client's string is a value.
+  if (body.reroute !== undefined) out.overrides = JSON.stringify(body.reroute);
   const conversation = request.headers.get('x-reroute-conversation') ?? request.headers.get('x-conversation-id');
   if (conversation) out.conversationId = conversation;
   return out;

@@ -90,6 +90,12 @@ describe('requests', () => {
     assert.ok(paths.some((p) => p.startsWith('/reroute/')), JSON.stringify(paths));
     const unknown = await request(gw.url, { body: chat('no-such-route') });
     assert.equal(unknown.status, 400);
+    // A string is a string, even one that holds an object's JSON text.
+    for (const reroute of ['ok', '{"max_attempts":1}']) {
+      const text = await request(gw.url, { body: chat('ok', { reroute }) });
+      assert.equal(text.status, 400);
+      assert.deepEqual(text.json.error.problems.map((p) => [p.path, p.code]), [['/reroute', 'request.type']]);
+    }
   });
 
   test('disable_fallbacks is honoured: one attempt, the final error', async () => {
