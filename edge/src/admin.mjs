@@ -61,6 +61,32 @@ async function toObject(env, path, body) {
   return res.json();
 }
 
+// The members of the action bodies: a typo must not widen an action (a reset without `resource`
+// closes every breaker), so unknown members and wrong types are refused, naming the JSON path.
+const RESET_MEMBERS = { resource: { type: 'array', what: 'a resource id (an array)' } };
+const CREDENTIAL_MEMBERS = {
+  provider: { type: 'string', what: 'a provider id', required: true },
+  fingerprint: { type: 'string', what: 'a key fingerprint', required: true },
+};
+
+/** What is wrong with an action body ({ message, param? }), or null when it has the members' shape. */
+export function commandProblem(body, members) {
+  const names = Object.keys(members);
+  if (!isRecord(body)) {
+    return { message: `The body must be a JSON object with ${names.join(', ')}${members.resource ? ' ({} resets every breaker)' : ''}.` };
+  }
+  const pointer = (key) => `/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+  for (const key of Object.keys(body)) {
+    if (!Object.hasOwn(members, key)) return { message: `Unknown member ${pointer(key)}: expected ${names.join(', ')}.`, param: pointer(key) };
+  }
+  for (const [key, { type, what, required }] of Object.entries(members)) {
+    const value = body[key];
+    const fits = type === 'array' ? Array.isArray(value) : typeof value === type && value !== '';
+    if (value === undefined ? required : !fits) return { message: `${pointer(key)}: expected ${what}.`, param: pointer(key) };
+  }
+  return null;
+}
+
 export async function handleAdmin(request, env, ctx, rt, sync) {
   const url = new URL(request.url);
   const gate = adminSecret(rt, env);
@@ -106,11 +132,12 @@ export async function handleAdmin(request, env, ctx, rt, sync) {
     return json({ isolate: rt.isolate, shared: shared?.view ?? null, local: rt.health.view(now), configVersion: rt.configVersion });
   }
   if (method === 'POST' && (path === '/admin/breaker/reset' || path === '/admin/credentials/retire' || path === '/admin/credentials/restore')) {
-    const body = (await readJson()) ?? {};
-    if (!isRecord(body)) return json({ error: { message: 'body must be a JSON object', code: 'invalid_request' } }, 400);
+    const body = await readJson();
+    const problem = commandProblem(body, path === '/admin/breaker/reset' ? RESET_MEMBERS : CREDENTIAL_MEMBERS);
+    if (problem) return json({ error: { ...problem, code: 'invalid_request' } }, 400);
     const cmd = path === '/admin/breaker/reset'
-      ? { action: 'reset_breaker', resource: Array.isArray(body.resource) ? body.resource : undefined }
-      : { action: path.endsWith('retire') ? 'retire_credential' : 'restore_credential', provider: String(body.provider ?? ''), fingerprint: String(body.fingerprint ?? '') };
+      ? { action: 'reset_breaker', resource: body.resource }
+      : { action: path.endsWith('retire') ? 'retire_credential' : 'restore_credential', provider: body.provider, fingerprint: body.fingerprint };
     let result;
     const shared = await toObject(env, '/admin', cmd);
     if (shared) {

@@ -80,6 +80,30 @@ describe('shared health', () => {
 });
 
 describe('admin plane', () => {
+  test('action bodies with an unknown member, a wrong type or no JSON are refused, naming the path; nothing is reset', async () => {
+    const resets = () => gw.logs().filter((l) => l.event === 'admin' && l.action === 'reset_breaker').length;
+    const before = resets();
+    for (const [path, body, param] of [
+      ['/admin/breaker/reset', { resouce: ['endpoint', 'mock', 'default'] }, '/resouce'],
+      ['/admin/breaker/reset', { resource: 'mock' }, '/resource'],
+      ['/admin/breaker/reset', '{not json', undefined],
+      ['/admin/breaker/reset', '[]', undefined],
+      ['/admin/credentials/retire', { provider: 'keys' }, '/fingerprint'],
+      ['/admin/credentials/restore', { provider: 5, fingerprint: 'abcd1234' }, '/provider'],
+      ['/admin/credentials/retire', { provider: 'keys', fingerprint: 'abcd1234', 'a/b': 1 }, '/a~1b'],
+    ]) {
+      const r = await request(gw.url, { path, body, headers: ADMIN });
+      assert.equal(r.status, 400, `${path} ${JSON.stringify(body)}`);
+      assert.equal(r.json.error.code, 'invalid_request');
+      assert.equal(r.json.error.param, param);
+      assert.ok(r.json.error.message.length > 0);
+    }
+    const valid = await request(gw.url, { path: '/admin/breaker/reset', body: {}, headers: ADMIN });
+    assert.equal(valid.status, 200);
+    await sleep(200); // log lines reach the test through workerd's stdout
+    assert.equal(resets(), before + 1, 'only the valid reset was carried out');
+  });
+
   test('explain returns the plan with a verdict per target', async () => {
     const r = await request(gw.url, { path: '/admin/explain', body: chat('shared'), headers: ADMIN });
     assert.equal(r.status, 200);
