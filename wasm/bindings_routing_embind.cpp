@@ -298,7 +298,10 @@ Request request_from(const val& r, std::vector<Problem>& problems) {
         problems.push_back(Problem{"/model", "request.reference", "no request", "a route name or provider:model"});
         return req;
     }
-    req.route = string_member(r, "route").value_or("");
+    // The body's `model` as the client sent it: anything but a string is named as what it is.
+    if (const val route = r["route"]; route.isString()) req.route = route.as<std::string>();
+    else problems.push_back(Problem{"/model", "request.type", route.isUndefined() ? "missing" : "not a string",
+                                    "a route name or a provider:model ref (a string)"});
     req.conversation_id = string_member(r, "conversationId").value_or("");
     req.prompt_tokens = std::max<std::int64_t>(0, ms(r["promptTokens"]));
     if (auto m = number_member(r, "maxOutputTokens"); m && *m >= 0) req.max_output_tokens = static_cast<std::int64_t>(std::min(*m, 9.0e15));

@@ -253,7 +253,10 @@ export interface RequestOverrides {
 }
 
 export interface RouteRequest {
-  /** A route name or a `provider:model` ref (the request body's `model`). */
+  /**
+   * A route name or a `provider:model` ref (the request body's `model`). Absent or not a string:
+   * a `request.type` problem at `/model`.
+   */
   route: string;
   /** Sticky load balancing; empty or absent: none. */
   conversationId?: string;

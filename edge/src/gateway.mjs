@@ -14,7 +14,7 @@ let requestCounter = 0;
  * the body as received, when the caller has it; else the parsed body) and validates the overrides.
  */
 export function routeRequest(body, request, text = body) {
-  const out = { route: typeof body.model === 'string' ? body.model : '', body: text, overridesPath: '/reroute', seed: seed() };
+  const out = { route: body.model, body: text, overridesPath: '/reroute', seed: seed() };
   // As JSON text: the core reads a string overrides value as text, and a client's string is a value.
   if (body.reroute !== undefined) out.overrides = JSON.stringify(body.reroute);
   const conversation = request.headers.get('x-reroute-conversation') ?? request.headers.get('x-conversation-id');

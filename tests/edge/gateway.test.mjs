@@ -90,6 +90,9 @@ describe('requests', () => {
     assert.ok(paths.some((p) => p.startsWith('/reroute/')), JSON.stringify(paths));
     const unknown = await request(gw.url, { body: chat('no-such-route') });
     assert.equal(unknown.status, 400);
+    const typed = await request(gw.url, { body: chat(null) });
+    assert.equal(typed.status, 400);
+    assert.deepEqual(typed.json.error.problems.map((p) => [p.path, p.code, p.found]), [['/model', 'request.type', 'not a string']]);
     // A string is a string, even one that holds an object's JSON text.
     for (const reroute of ['ok', '{"max_attempts":1}']) {
       const text = await request(gw.url, { body: chat('ok', { reroute }) });

@@ -107,6 +107,18 @@ test('routes, models and limits describe the config for /v1/models and the admin
 
 // ---- requests ----
 
+test('a route that is absent or not a string is a 400 saying what was found at /model', () => {
+  const r = router();
+  for (const [request, found] of [[{}, 'missing'], [{ route: null }, 'not a string'], [{ route: ['chat'] }, 'not a string']]) {
+    const started = r.start(request, T0);
+    assert.equal(started.status, 400);
+    assert.deepEqual(started.problems.map((p) => [p.path, p.code, p.found]), [['/model', 'request.type', found]]);
+  }
+  const unknown = r.start({ route: 'nope' }, T0);
+  assert.deepEqual(unknown.problems.map((p) => [p.path, p.code, p.found]), [['/model', 'request.reference', '"nope"']]);
+  r.free();
+});
+
 test('bad overrides are a 400 naming each JSON path; good ones are clamped by the server', () => {
   const r = router();
   const bad = r.start({ route: 'chat', overrides: { max_attempts: 'many', deadline_ms: -1, allowed_providers: 'or' } }, T0);
