@@ -16,7 +16,8 @@ let requestCounter = 0;
 export function routeRequest(body, request, text = body) {
   const out = { route: body.model, body: text, overridesPath: '/reroute', seed: seed() };
   // As JSON text: the core reads a string overrides value as text, and a client's string is a value.
-  if (body.reroute !== undefined) out.overrides = JSON.stringify(body.reroute);
+  // null, as for the other optional members of a chat body, means none.
+  if (body.reroute !== undefined && body.reroute !== null) out.overrides = JSON.stringify(body.reroute);
   const conversation = request.headers.get('x-reroute-conversation') ?? request.headers.get('x-conversation-id');
   if (conversation) out.conversationId = conversation;
   return out;

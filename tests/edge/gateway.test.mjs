@@ -93,6 +93,8 @@ describe('requests', () => {
     const typed = await request(gw.url, { body: chat(null) });
     assert.equal(typed.status, 400);
     assert.deepEqual(typed.json.error.problems.map((p) => [p.path, p.code, p.found]), [['/model', 'request.type', 'not a string']]);
+    const none = await request(gw.url, { body: chat('ok', { reroute: null }) });
+    assert.equal(none.status, 200, 'reroute: null means no overrides');
     // A string is a string, even one that holds an object's JSON text.
     for (const reroute of ['ok', '{"max_attempts":1}']) {
       const text = await request(gw.url, { body: chat('ok', { reroute }) });
