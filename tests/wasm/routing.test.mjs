@@ -256,6 +256,40 @@ test('explain lists the plan with verdicts from the shared health, without touch
   h.free();
 });
 
+test('on random bodies the raw per-request paths agree with the Embind paths', () => {
+  const random = seededRandom(5);
+  const json = (v) => JSON.stringify(v, (k, x) => (typeof x === 'bigint' ? 1 : x)) ?? 'null';
+  // The answer check: completionFailure (text or bytes) against checkCompletionBody.
+  const answers = {
+    texts: ['stop', 'length', 'tool_calls', 'content_filter', 'error', '', 'hi', 'assistant', '{}', '\ud800'],
+    keys: ['choices', 'message', 'content', 'finish_reason', 'tool_calls', 'error', 'model', 'usage', 'index', 'role', 'refusal', 'code'],
+  };
+  for (let i = 0; i < 3000; i++) {
+    let text = json(randomValue(random, answers));
+    if (random(3) === 0) text = text.slice(0, random(text.length + 1));
+    const expected = reroute.checkCompletionBody(text).failure;
+    assert.deepEqual(reroute.completionFailure(text), expected, text);
+    assert.deepEqual(reroute.completionFailure(new TextEncoder().encode(text)), expected, text);
+  }
+  // Planning: the raw start (no overrides) against the Embind start (empty overrides), first decision.
+  const r = router();
+  const h = health();
+  const bodies = { texts: ['hi', 'x'.repeat(300), 'image_url', 'text', 'input_image', ''], keys: ['content', 'type', 'text', 'role', 'image_url'] };
+  for (let i = 0; i < 1000; i++) {
+    const body = json({ messages: [{ role: 'user', content: randomValue(random, bodies) }, randomValue(random, bodies)],
+      tools: random(2) ? randomValue(random, bodies) : undefined, max_tokens: random(2) ? randomValue(random, bodies) : undefined });
+    const raw = r.start({ route: 'chat', body, seed: 1 }, T0);
+    const embind = r.start({ route: 'chat', body, seed: 1, overrides: {} }, T0);
+    assert.equal(raw.ok, embind.ok, body);
+    if (raw.ok) assert.deepEqual({ ...raw.attempts.next(h, T0, 1) }, { ...embind.attempts.next(h, T0, 1) }, body);
+    else assert.deepEqual(raw.problems, embind.problems, body);
+    raw.attempts?.free();
+    embind.attempts?.free();
+  }
+  r.free();
+  h.free();
+});
+
 test('the raw per-request paths and the Embind paths give the same results', () => {
   const r = router();
   const run = (request, outcomes) => {
