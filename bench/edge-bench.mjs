@@ -18,6 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
 
 import { ROOT, startEdge } from '../edge/src/config-gen.mjs';
+import { longChatBody } from './long-conversation.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -37,11 +38,8 @@ const DIRECT_BODY = JSON.stringify({ model: 'healthy', messages: [{ role: 'user'
 const AUTO_BODY = JSON.stringify({ model: 'auto', messages: [{ role: 'user', content: 'one two three' }] });
 const AUTO_STREAM_BODY = JSON.stringify({ model: 'auto', stream: true, messages: [{ role: 'user', content: 'one two three' }] });
 const DIRECT_STREAM_BODY = JSON.stringify({ model: 'healthy', stream: true, messages: [{ role: 'user', content: 'one two three' }] });
-// A long conversation: the 200 messages (about 97 KiB) of bench/plan_bench.cpp.
-const LONG_CONTENT = 'The quick brown fox jumps over the lazy dog, and then explains its reasoning at some length. '.repeat(5);
-const LONG_MESSAGES = Array.from({ length: 200 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: LONG_CONTENT }));
-const LONG_BODY = JSON.stringify({ model: 'bench', messages: LONG_MESSAGES });
-const DIRECT_LONG_BODY = JSON.stringify({ model: 'healthy', messages: LONG_MESSAGES });
+const LONG_BODY = longChatBody('bench');
+const DIRECT_LONG_BODY = longChatBody('healthy');
 
 function startMock() {
   return new Promise((resolve, reject) => {

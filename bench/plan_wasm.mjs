@@ -13,6 +13,8 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+import { longChatBody } from './long-conversation.mjs';
+
 const args = process.argv.slice(2).filter((a) => a !== '--registry');
 const registry = process.argv.includes('--registry');
 const pkg = resolve(args[0] ?? 'build/wasm/pkg');
@@ -158,8 +160,7 @@ function benchNextOnly() {
 
 // Request set-up from the client's body (the core reads the planning facts from its text), on a
 // long conversation: the same 200 messages, about 97 KiB, as bench/plan_bench.cpp.
-const longContent = 'The quick brown fox jumps over the lazy dog, and then explains its reasoning at some length. '.repeat(5);
-const longBody = JSON.stringify({ model: 'fallback', messages: Array.from({ length: 200 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: longContent })) });
+const longBody = longChatBody('fallback');
 
 function timeEach(fn) {
   const ns = [];
