@@ -63,18 +63,23 @@ async function toObject(env, path, body) {
 
 // The members of the action bodies: a typo must not widen an action (a reset without `resource`
 // closes every breaker), so unknown members and wrong types are refused, naming the JSON path.
-const RESET_MEMBERS = { resource: { type: 'array', what: 'a resource id (an array)' } };
-const CREDENTIAL_MEMBERS = {
-  provider: { type: 'string', what: 'a provider id', required: true },
-  fingerprint: { type: 'string', what: 'a key fingerprint', required: true },
+// `shape`: what a body that is not an object is told it must be.
+const RESET_BODY = {
+  shape: 'a JSON object with resource ({} resets every breaker)',
+  members: { resource: { type: 'array', what: 'a resource id (an array)' } },
+};
+const CREDENTIAL_BODY = {
+  shape: 'a JSON object with provider, fingerprint',
+  members: {
+    provider: { type: 'string', what: 'a provider id', required: true },
+    fingerprint: { type: 'string', what: 'a key fingerprint', required: true },
+  },
 };
 
-/** What is wrong with an action body ({ message, param? }), or null when it has the members' shape. */
-export function commandProblem(body, members) {
+/** What is wrong with an action body ({ message, param? }), or null when it fits. */
+function commandProblem(body, { shape, members }) {
   const names = Object.keys(members);
-  if (!isRecord(body)) {
-    return { message: `The body must be a JSON object with ${names.join(', ')}${members.resource ? ' ({} resets every breaker)' : ''}.` };
-  }
+  if (!isRecord(body)) return { message: `The body must be ${shape}.` };
   const pointer = (key) => `/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
   for (const key of Object.keys(body)) {
     if (!Object.hasOwn(members, key)) return { message: `Unknown member ${pointer(key)}: expected ${names.join(', ')}.`, param: pointer(key) };
@@ -133,7 +138,7 @@ export async function handleAdmin(request, env, ctx, rt, sync) {
   }
   if (method === 'POST' && (path === '/admin/breaker/reset' || path === '/admin/credentials/retire' || path === '/admin/credentials/restore')) {
     const body = await readJson();
-    const problem = commandProblem(body, path === '/admin/breaker/reset' ? RESET_MEMBERS : CREDENTIAL_MEMBERS);
+    const problem = commandProblem(body, path === '/admin/breaker/reset' ? RESET_BODY : CREDENTIAL_BODY);
     if (problem) return json({ error: { ...problem, code: 'invalid_request' } }, 400);
     const cmd = path === '/admin/breaker/reset'
       ? { action: 'reset_breaker', resource: body.resource }
