@@ -670,4 +670,3 @@ TEST_CASE("stream: non-streaming bodies: an answer needs a choice with text, a t
     CHECK(failure("<html>502 Bad Gateway</html>").kind == OutcomeKind::stream_malformed);
     CHECK(failure("[]").kind == OutcomeKind::stream_malformed);
 }
-
